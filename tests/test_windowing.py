@@ -1,0 +1,111 @@
+"""Windowing against a plain Python loop, views not copies, tf.data streaming, splits."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tsforecast import make_windows, train_val_split
+from tsforecast.exceptions import NotEnoughDataError, ParameterError
+from tsforecast.windowing import WindowSource, split_positions
+
+
+def loop_windows(y, lags, horizon, X=None, F=None, stride=1):
+    inputs, targets, future = [], [], []
+    i = 0
+    while i * stride + lags + horizon <= len(y):
+        s = i * stride
+        chans = [y[s : s + lags, None]] + ([X[s : s + lags]] if X is not None else [])
+        inputs.append(np.concatenate(chans, axis=1))
+        targets.append(y[s + lags : s + lags + horizon])
+        if F is not None:
+            future.append(F[s + lags : s + lags + horizon])
+        i += 1
+    return np.array(inputs), np.array(targets), (np.array(future) if F is not None else None)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(2, 60), lags=st.integers(1, 10), horizon=st.integers(1, 6), stride=st.integers(1, 4),
+    k=st.integers(0, 3), kf=st.integers(0, 2), seed=st.integers(0, 10_000),
+)
+def test_matches_python_loop(n, lags, horizon, stride, k, kf, seed):
+    rng = np.random.default_rng(seed)
+    y = rng.normal(size=n)
+    X = rng.normal(size=(n, k)) if k else None
+    F = rng.normal(size=(n, kf)) if kf else None
+    if n < lags + horizon:
+        with pytest.raises(NotEnoughDataError):
+            make_windows(y, lags, horizon, X=X, future_X=F, stride=stride)
+        return
+    w = make_windows(y, lags, horizon, X=X, future_X=F, stride=stride)
+    ei, et, ef = loop_windows(y, lags, horizon, X, F, stride)
+    np.testing.assert_array_equal(w.inputs, ei)
+    np.testing.assert_array_equal(w.targets, et)
+    if F is not None:
+        np.testing.assert_array_equal(w.future, ef)
+    else:
+        assert w.future is None
+
+
+def test_windows_are_views():
+    y = np.arange(1000.0)
+    w = make_windows(y, lags=50, horizon=5)
+    assert np.shares_memory(w.inputs, y) and np.shares_memory(w.targets, y)
+
+
+def test_ten_million_points_fast_and_without_allocating_windows():
+    import time
+
+    y = np.random.default_rng(0).normal(size=10_000_000)
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    w = make_windows(y, lags=256, horizon=1)
+    elapsed = time.perf_counter() - t0
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    full_bytes = w.inputs.shape[0] * 256 * 8
+    print(f"10M points, 256 lags: {elapsed * 1e3:.2f} ms, peak extra memory {peak / 1e6:.3f} MB "
+          f"(materialised windows would be {full_bytes / 1e9:.1f} GB)")
+    assert w.inputs.shape == (10_000_000 - 256, 256, 1)
+    assert elapsed < 0.5
+    assert peak < 1e6  # bytes; the 10M x 256 array would be 20 GB
+
+
+def test_invalid_parameters():
+    with pytest.raises(ParameterError):
+        make_windows(np.arange(10.0), lags=0, horizon=1)
+    with pytest.raises(ParameterError):
+        make_windows(np.arange(10.0), lags=2, horizon=1, stride=1.5)
+
+
+def test_chronological_split_has_gap_and_order():
+    w = make_windows(np.arange(100.0), lags=5, horizon=3)
+    tr, va = train_val_split(w, 0.2)
+    assert tr.targets.max() < va.targets.min(), "training targets must precede validation targets"
+    n = len(w.targets)
+    assert len(va.targets) == round(n * 0.2) and len(tr.targets) == n - len(va.targets) - 2
+
+
+def test_split_too_short_disables_validation():
+    tr, va = split_positions(1, 0.2, 3)
+    assert list(tr) == [0] and len(va) == 0
+
+
+def test_window_source_gather_and_tf_dataset_match_make_windows():
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(40, 2))
+    b = rng.normal(size=(30, 2))
+    src = WindowSource([a, b], lags=6, horizon=3)
+    starts = np.concatenate(src.per_series)
+    past, tgt, _ = src.gather(starts)
+    wa = make_windows(a[:, 0], 6, 3, X=a[:, 1:])
+    wb = make_windows(b[:, 0], 6, 3, X=b[:, 1:])
+    np.testing.assert_allclose(past, np.concatenate([wa.inputs, wb.inputs]).astype(np.float32))
+    np.testing.assert_allclose(tgt, np.concatenate([wa.targets, wb.targets]).astype(np.float32))
+    batches = list(src.tf_dataset(starts, batch_size=16, shuffle=False).as_numpy_iterator())
+    np.testing.assert_allclose(np.concatenate([x for x, _ in batches]), past)
+    np.testing.assert_allclose(np.concatenate([t for _, t in batches]), tgt)
+    assert max(len(x) for x, _ in batches) == 16  # streamed in batches, never all at once

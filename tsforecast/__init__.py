@@ -1,0 +1,20 @@
+"""tsforecast: window time series and compare classic and neural forecasters on equal terms."""
+
+import os
+
+# Quiet TensorFlow's C++ start-up banner unless the user asked for it.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from . import exceptions, metrics  # noqa: E402
+from .base import BaseForecaster  # noqa: E402
+from .registry import get_forecaster, list_forecasters  # noqa: E402
+from .scaling import Scaler  # noqa: E402
+from .windowing import make_windows, train_val_split  # noqa: E402
+from .models.naive_model import NaiveForecaster, SeasonalNaiveForecaster  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BaseForecaster", "NaiveForecaster", "SeasonalNaiveForecaster", "Scaler", "exceptions",
+    "get_forecaster", "list_forecasters", "make_windows", "metrics", "train_val_split",
+]

@@ -1,0 +1,299 @@
+"""The estimator contract every forecaster follows.
+
+Public ``fit``/``predict`` validate and convert once, then call the private
+``_fit``/``_predict`` a model implements. Models declare what they can do in
+``_tags``; the conformance suite (tests/test_conformance.py) reads the same
+tags, so a new model gets the whole contract test by being registered.
+
+``_predict`` is batch-first: it receives the last ``context_length_`` points
+of many histories at once, so backtests predict every origin in one call.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from .exceptions import (
+    ExogenousError,
+    FrequencyError,
+    InvalidInputError,
+    NotEnoughDataError,
+    ParameterError,
+)
+from .validation import check_exog, check_horizon, check_series, future_index
+
+
+class BaseForecaster(BaseEstimator):
+    """Base class of all tsforecast forecasters.
+
+    Subclasses implement
+
+    - ``_fit(y, X)``: ``y`` float64 array (n,), ``X`` array (n, k) or None.
+      Must set ``context_length_`` (points of history ``_predict`` needs, or
+      None for the whole history).
+    - ``_predict(Y, XH, XF, horizon)``: ``Y`` (batch, context) histories,
+      ``XH`` (batch, context, k) their exogenous rows or None, ``XF``
+      (batch, n_future_steps, k) exogenous rows after the origin or None.
+      Returns (batch, horizon).
+    - ``_min_length()``: shortest series ``fit`` accepts.
+    - ``_future_exog_steps(horizon)``: rows of ``X`` after the origin the model
+      needs (0 when it uses past covariates only).
+    """
+
+    _tags = {
+        "exog": False,  # accepts X
+        "global": False,  # one model over many series (dict / long DataFrame input)
+        "stochastic": False,  # training draws random numbers; `seed` makes it repeatable
+        "neural": False,  # a Keras network (slow to fit; tests use small settings)
+    }
+
+    # -- tags -------------------------------------------------------------
+    @classmethod
+    def get_tag(cls, name):
+        for klass in cls.__mro__:
+            tags = klass.__dict__.get("_tags", {})
+            if name in tags:
+                return tags[name]
+        raise KeyError(name)
+
+    # -- hooks with defaults ------------------------------------------------
+    def _check_params(self):
+        """Validate constructor parameters; raise ParameterError."""
+
+    def _min_length(self) -> int:
+        return 1
+
+    def _default_horizon(self) -> int:
+        return int(getattr(self, "horizon", 1))
+
+    def _future_exog_steps(self, horizon: int) -> int:
+        return 0
+
+    # -- fit ----------------------------------------------------------------
+    def fit(self, y, X=None, missing="raise"):
+        """Fit the forecaster to a series.
+
+        Parameters
+        ----------
+        y : pandas.Series or 1-D array
+            Series with a DatetimeIndex that has (or implies) a frequency, or
+            a RangeIndex. Global models also take a dict ``{id: Series}`` or a
+            long DataFrame with columns ``id, timestamp, value``.
+        X : pandas.DataFrame or 2-D array, optional
+            Exogenous inputs aligned with ``y`` by index (by row for arrays).
+        missing : {"raise", "interpolate"}
+            What to do with missing values in ``y``.
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        from .multiseries import is_multi, to_series_dict
+
+        if is_multi(y):
+            if not self.get_tag("global"):
+                raise InvalidInputError(
+                    f"{type(self).__name__} fits one series; for many series use a global model "
+                    f"(e.g. 'lstm') or tsforecast.batch to fit one model per series."
+                )
+            series = to_series_dict(y, missing=missing)
+            Xs = None
+            if X is not None:
+                Xs = to_exog_dict(X, series)
+            self._reset_fitted()
+            self._fit_global(series, Xs)
+            return self
+        series = check_series(y, "y", missing)
+        Xf = self._check_fit_exog(X, series.index)
+        if len(series) < self._min_length():
+            raise NotEnoughDataError(
+                f"{type(self).__name__} needs at least {self._min_length()} points to fit, got {len(series)}; "
+                f"use a longer series or smaller lags/horizon."
+            )
+        self._reset_fitted()
+        self.y_ = series
+        self.X_ = Xf
+        self.exog_columns_ = None if Xf is None else list(Xf.columns)
+        self.is_global_ = False
+        self._fit(series.to_numpy(), None if Xf is None else Xf.to_numpy())
+        return self
+
+    def _reset_fitted(self):
+        for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
+            delattr(self, key)
+
+    def _check_fit_exog(self, X, index):
+        if X is None:
+            return None
+        if not self.get_tag("exog"):
+            raise ExogenousError(f"{type(self).__name__} does not use exogenous inputs; drop X.")
+        return check_exog(X, index, "X")
+
+    def _fit_global(self, series: dict, Xs):
+        raise NotImplementedError  # only models tagged global implement it
+
+    # -- predict ------------------------------------------------------------
+    def predict(self, horizon=None, X=None, y=None):
+        """Forecast the next ``horizon`` values.
+
+        Parameters
+        ----------
+        horizon : int, optional
+            Steps ahead; defaults to the ``horizon`` the model was built for (or 1).
+        X : pandas.DataFrame or 2-D array, optional
+            Exogenous rows the model needs: the history rows up to the origin
+            when ``y`` is given, and the horizon rows when the model uses
+            future values. Aligned by timestamp (position for a RangeIndex).
+        y : pandas.Series, optional
+            A new history to forecast from, without refitting. Defaults to
+            the training series.
+
+        Returns
+        -------
+        pandas.Series
+            Forecasts indexed by the ``horizon`` time steps after the origin.
+            Global models return a long DataFrame ``id, timestamp, step, forecast``.
+        """
+        check_is_fitted(self, "context_length_")
+        horizon = self._default_horizon() if horizon is None else check_horizon(horizon)
+        if getattr(self, "is_global_", False):
+            return self._predict_global(horizon, X, y)
+        if y is not None:
+            from .multiseries import is_multi
+
+            if is_multi(y):
+                raise InvalidInputError(f"{type(self).__name__} was fitted on one series; pass one series as y.")
+        history = self.y_ if y is None else self._check_history(y)
+        Y, XH, XF, fut_idx = self._prepare_origin(history, X, y is not None, horizon)
+        pred = self._predict(Y, XH, XF, horizon)[0]
+        return pd.Series(pred, index=fut_idx, name=history.name)
+
+    def _check_history(self, y) -> pd.Series:
+        history = check_series(y, "y")
+        freq = getattr(self.y_.index, "freq", None)
+        if freq is not None and getattr(history.index, "freq", None) != freq:
+            raise FrequencyError(
+                f"y has frequency {getattr(history.index, 'freqstr', None)} but the model was fitted on {self.y_.index.freqstr}."
+            )
+        if isinstance(self.y_.index, pd.DatetimeIndex) != isinstance(history.index, pd.DatetimeIndex):
+            raise FrequencyError("y must have the same kind of index (timestamps or positions) as the training series.")
+        need = self.context_length_ or self._min_length()
+        if len(history) < need:
+            raise NotEnoughDataError(f"y has {len(history)} points; this model needs at least {need} to forecast from.")
+        return history
+
+    def _prepare_origin(self, history: pd.Series, X, y_given: bool, horizon: int):
+        """Arrays for one origin at the end of ``history``."""
+        L = self.context_length_ or len(history)
+        ctx_idx = history.index[-L:]
+        fut_idx = future_index(history.index, horizon)
+        XH = XF = None
+        if self.exog_columns_ is None:
+            if X is not None:
+                raise ExogenousError(f"{type(self).__name__} was fitted without X; do not pass X to predict.")
+        else:
+            n_fut = self._future_exog_steps(horizon)
+            if X is None and (y_given or n_fut):
+                what = "the history rows up to the origin" if y_given else f"the {n_fut} step(s) after the origin"
+                raise ExogenousError(f"the model was fitted with X, so predict needs X covering {what}.")
+            if y_given:
+                XH = check_exog(X, ctx_idx, "X", self.exog_columns_).to_numpy()[None]
+            else:
+                XH = self.X_.to_numpy()[-L:][None]
+            if n_fut:
+                XF = check_exog(X, future_index(history.index, n_fut), "X", self.exog_columns_).to_numpy()[None]
+        return history.to_numpy()[-L:][None], XH, XF, fut_idx
+
+    def _predict_global(self, horizon, X, y):
+        raise NotImplementedError
+
+    # -- many origins at once (backtests) -----------------------------------
+    def predict_at(self, y: pd.Series, origins, horizon: int, X=None) -> np.ndarray:
+        """Forecast from many origins of one series, without refitting.
+
+        ``origins`` are integer positions: origin ``o`` forecasts
+        ``y[o : o+horizon]`` from the history ``y[:o]``. Models with a fixed
+        context predict all origins in one batched ``_predict`` call.
+
+        Returns an array (n_origins, horizon).
+        """
+        check_is_fitted(self, "context_length_")
+        series = check_series(y, "y")
+        values = series.to_numpy()
+        origins = np.asarray(origins, dtype=np.int64)
+        Xv = None
+        if self.exog_columns_ is not None:
+            if X is None:
+                raise ExogenousError("the model was fitted with X; pass X covering the series.")
+            Xv = check_exog(X, series.index, "X", self.exog_columns_).to_numpy()
+        n_fut = self._future_exog_steps(horizon) if Xv is not None else 0
+        L = self.context_length_
+        lo = L or self._min_length()
+        if origins.min() < lo or origins.max() + max(n_fut, 0) > len(values):
+            raise InvalidInputError(
+                f"origins must lie in [{lo}, {len(values) - n_fut}] so each has {lo} points of history"
+                + (f" and {n_fut} exogenous rows after it." if n_fut else ".")
+            )
+        if L is None:
+            rows = [self._predict_one_full(values[:o], Xv, o, n_fut, horizon) for o in origins]
+            return np.vstack(rows)
+        Y = sliding_window_view(values, L)[origins - L]
+        XH = XF = None
+        if Xv is not None:
+            XH = sliding_window_view(Xv, L, axis=0).transpose(0, 2, 1)[origins - L]
+            if n_fut:
+                XF = sliding_window_view(Xv, n_fut, axis=0).transpose(0, 2, 1)[origins]
+        return self._predict(Y, XH, XF, horizon)
+
+    def _predict_one_full(self, hist, Xv, o, n_fut, horizon):
+        XH = None if Xv is None else Xv[:o][None]
+        XF = None if not n_fut else Xv[o : o + n_fut][None]
+        return self._predict(hist[None], XH, XF, horizon)[0]
+
+    # -- persistence --------------------------------------------------------
+    def save(self, path):
+        """Save the fitted forecaster to directory ``path`` (see :func:`tsforecast.load_model`)."""
+        from .persistence import save_model
+
+        save_model(self, path)
+        return path
+
+    def _get_state(self):
+        """Fitted state beyond the training history: (json dict, arrays dict, keras models list)."""
+        return {}, {}, []
+
+    def _set_state(self, meta, arrays, networks):
+        """Inverse of :meth:`_get_state`."""
+
+    # -- conformance-suite settings -----------------------------------------
+    @classmethod
+    def _test_params(cls) -> dict:
+        """Small, fast parameters the conformance suite uses."""
+        return {}
+
+
+def to_exog_dict(X, series: dict) -> dict:
+    """Align a dict of exogenous frames (keyed like the series) with each series."""
+    if not isinstance(X, dict):
+        raise ExogenousError("for many series pass X as a dict {id: DataFrame} keyed like y.")
+    missing = [k for k in series if k not in X]
+    if missing:
+        raise ExogenousError(f"X has no exogenous data for series {missing[:5]}.")
+    return {k: check_exog(X[k], s.index, f"X[{k!r}]") for k, s in series.items()}
+
+
+def check_choice(value, options, name):
+    if value not in options:
+        raise ParameterError(f"{name} must be one of {tuple(options)}, got {value!r}.")
+    return value
+
+
+def check_int(value, name, minimum=1):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ParameterError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+    return int(value)

@@ -1,0 +1,1 @@
+"""Forecaster implementations, one module each; see tsforecast.registry."""

@@ -1,0 +1,218 @@
+"""Conformance checks that every forecaster must pass.
+
+``check_forecaster(estimator)`` runs them all; the test-suite runs each check
+on every registered forecaster (tests/test_conformance.py). Each check raises
+``AssertionError`` with a message naming the broken rule.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from .exceptions import ExogenousError, TSForecastError
+
+N_POINTS = 96
+FREQ = "h"
+
+
+def make_series(n=N_POINTS, seed=0, start="2024-01-01", freq=FREQ, level=10.0):
+    """A noisy daily-seasonal hourly series used by the checks."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    values = level + 3 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 0.3, n)
+    return pd.Series(values, index=pd.date_range(start, periods=n, freq=freq), name="y")
+
+
+def make_exog(index, seed=1):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"x": rng.normal(size=len(index))}, index=index)
+
+
+def _exog_for(est, y, horizon):
+    """X for fit and for predict (covering the horizon) when the model takes exogenous inputs."""
+    full_index = y.index.append(pd.date_range(y.index[-1] + y.index.freq, periods=horizon, freq=y.index.freq))
+    return make_exog(full_index)
+
+
+def _fit(est, y, horizon=4, with_exog=False):
+    if with_exog:
+        X = _exog_for(est, y, horizon)
+        return est.fit(y, X.iloc[: len(y)]), X
+    return est.fit(y), None
+
+
+def _min_points(est):
+    return est._min_length()
+
+
+def check_clone_round_trip(est):
+    params = est.get_params()
+    try:
+        c = clone(est)
+    except RuntimeError as exc:
+        raise AssertionError(f"__init__ altered parameter or clone failed: {exc}") from None
+    assert c.get_params() == params, "clone() changed the parameters"
+    for key, value in params.items():
+        assert getattr(c, key) is value or getattr(c, key) == value, f"__init__ altered parameter {key!r}"
+    c.set_params(**params)
+    assert c.get_params() == params, "set_params() round trip changed the parameters"
+
+
+def check_not_fitted(est):
+    try:
+        clone(est).predict(3)
+    except NotFittedError:
+        return
+    raise AssertionError("predict before fit must raise sklearn's NotFittedError")
+
+
+def check_fit_predict_index(est):
+    y = make_series()
+    est = clone(est)
+    assert est.fit(y) is est, "fit must return self"
+    fitted = [k for k in vars(est) if k.endswith("_") and not k.startswith("_")]
+    assert fitted, "fit must set fitted attributes ending in '_'"
+    pred = est.predict(5)
+    assert isinstance(pred, pd.Series), "predict must return a pandas Series"
+    expected = pd.date_range(y.index[-1] + y.index.freq, periods=5, freq=y.index.freq)
+    assert pred.index.equals(expected), f"forecast index {pred.index} is not the 5 steps after the data"
+    assert np.isfinite(pred.to_numpy()).all(), "forecasts must be finite"
+
+
+def check_range_index_and_array(est):
+    y = make_series()
+    a = clone(est).fit(y.to_numpy()).predict(3)
+    assert a.index.equals(pd.RangeIndex(len(y), len(y) + 3)), "array input must forecast on positions n..n+h-1"
+    b = clone(est).fit(y.reset_index(drop=True)).predict(3)
+    np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=1e-6, err_msg="array and RangeIndex input disagree")
+
+
+def check_deterministic(est):
+    y = make_series()
+    a = clone(est).fit(y).predict(4)
+    b = clone(est).fit(y).predict(4)
+    np.testing.assert_array_equal(a.to_numpy(), b.to_numpy(), err_msg="same data and seed gave different forecasts")
+
+
+def check_history_forecast(est):
+    """predict(y=history) forecasts from that history's end without refitting."""
+    y = make_series(120)
+    est = clone(est).fit(y.iloc[:96])
+    base = est.predict(4)
+    again = est.predict(4, y=y.iloc[:96])
+    np.testing.assert_allclose(again.to_numpy(), base.to_numpy(), rtol=1e-6, atol=1e-9,
+                               err_msg="predict(y=training series) differs from predict()")
+    later = est.predict(4, y=y.iloc[:110])
+    assert later.index[0] == y.index[110], "predict(y=...) must start after the given history"
+    batched = est.predict_at(y, [96, 110], 4)
+    np.testing.assert_allclose(batched[1], later.to_numpy(), rtol=1e-5, atol=1e-8,
+                               err_msg="predict_at disagrees with predict(y=history)")
+    np.testing.assert_allclose(batched[0], base.to_numpy(), rtol=1e-5, atol=1e-8,
+                               err_msg="predict_at disagrees with predict()")
+
+
+def check_constant_series(est):
+    y = pd.Series(100.0, index=pd.date_range("2024-01-01", periods=N_POINTS, freq=FREQ))
+    pred = clone(est).fit(y).predict(3).to_numpy()
+    assert np.isfinite(pred).all(), "a constant series gave non-finite forecasts"
+    tol = 1.0 if est.get_tag("neural") else 1e-6
+    assert np.allclose(pred, 100.0, atol=tol), f"a constant series must forecast the constant, got {pred}"
+
+
+def check_shortest_series(est):
+    n = _min_points(est)
+    y = make_series(n)
+    pred = clone(est).fit(y).predict(2)
+    assert len(pred) == 2 and np.isfinite(pred.to_numpy()).all(), "a series of exactly the minimum length must fit"
+
+
+def check_exog(est):
+    if not est.get_tag("exog"):
+        try:
+            clone(est).fit(make_series(), make_exog(make_series().index))
+        except ExogenousError:
+            return
+        raise AssertionError("a model without exogenous support must reject X with ExogenousError")
+    y = make_series()
+    model, X = _fit(clone(est), y, horizon=4, with_exog=True)
+    pred = model.predict(4, X=X)
+    assert len(pred) == 4 and np.isfinite(pred.to_numpy()).all(), "forecast with X failed"
+    pred2 = model.predict(4, X=X, y=y)
+    np.testing.assert_allclose(pred2.to_numpy(), pred.to_numpy(), rtol=1e-6,
+                               err_msg="predict(y=train, X=...) differs from predict(X=...)")
+    if model._future_exog_steps(4):
+        try:
+            model.predict(4, X=X.iloc[: len(y) + 1])
+        except ExogenousError as exc:
+            assert "cover" in str(exc), f"missing future X error must say what to cover: {exc}"
+        else:
+            raise AssertionError("missing future exogenous rows must raise ExogenousError")
+
+
+BAD_INPUTS = {
+    "nan": lambda y: y.where(y.index != y.index[10]),
+    "inf": lambda y: y.where(y.index != y.index[10], np.inf),
+    "empty": lambda y: y.iloc[:0],
+    "too_short": None,  # built per model from its minimum length
+    "unsorted": lambda y: y.iloc[::-1],
+    "duplicate": lambda y: pd.concat([y.iloc[:50], y.iloc[49:]]),
+    "irregular": lambda y: y.drop(y.index[[5, 17, 30]]),
+    "strings": lambda y: y.astype(str),
+}
+
+
+def bad_input(kind, est):
+    y = make_series()
+    if kind == "too_short":
+        return y.iloc[: _min_points(est) - 1] if _min_points(est) > 1 else y.iloc[:0]
+    return BAD_INPUTS[kind](y)
+
+
+def check_bad_inputs(est):
+    for kind in BAD_INPUTS:
+        bad = bad_input(kind, est)
+        try:
+            clone(est).fit(bad)
+        except TSForecastError as exc:
+            assert isinstance(exc, ValueError), f"{kind}: input errors must subclass ValueError"
+            assert len(str(exc)) > 20, f"{kind}: error message too short to help: {exc!r}"
+            continue
+        except Exception as exc:  # noqa: BLE001 - the check reports what leaked
+            raise AssertionError(f"{kind}: raised {type(exc).__name__} from deep inside ({exc}); expected a tsforecast error")
+        raise AssertionError(f"{kind}: bad input was accepted")
+    fitted = clone(est).fit(make_series())
+    for h in (0, -1, 1.5):
+        try:
+            fitted.predict(h)
+        except TSForecastError:
+            continue
+        raise AssertionError(f"horizon={h} must raise a tsforecast error")
+    try:
+        fitted.fit(make_series(), X=np.ones((5, 1)))
+    except ExogenousError:
+        pass
+    else:
+        raise AssertionError("X with the wrong length must raise ExogenousError")
+
+
+CHECKS = [
+    check_clone_round_trip,
+    check_not_fitted,
+    check_fit_predict_index,
+    check_range_index_and_array,
+    check_deterministic,
+    check_history_forecast,
+    check_constant_series,
+    check_shortest_series,
+    check_exog,
+    check_bad_inputs,
+]
+
+
+def check_forecaster(est):
+    """Run every conformance check on ``est``; raise AssertionError on the first broken rule."""
+    for check in CHECKS:
+        check(est)
