@@ -13,6 +13,11 @@ from .exceptions import ParameterError
 REGISTRY = {
     "naive": "tsforecast.models.naive_model:NaiveForecaster",
     "seasonal_naive": "tsforecast.models.naive_model:SeasonalNaiveForecaster",
+    "narx": "tsforecast.models.narx_model:NARXForecaster",
+    "tdnn": "tsforecast.models.tdnn_model:TDNNForecaster",
+    "simple_rnn": "tsforecast.models.rnn_model:SimpleRNNForecaster",
+    "lstm": "tsforecast.models.rnn_model:LSTMForecaster",
+    "gru": "tsforecast.models.rnn_model:GRUForecaster",
 }
 
 

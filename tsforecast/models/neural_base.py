@@ -1,0 +1,234 @@
+"""One estimator implementation behind every Keras forecaster (NARX, TDNN, RNNs).
+
+A subclass only says which network to build (``_build_network``). Everything
+else — per-series scaling, windowing, the recursive / direct / MIMO
+strategies, training, batched prediction, global (many-series) models and
+persistence — lives here once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..base import BaseForecaster, check_choice, check_int
+from ..exceptions import ExogenousError, InvalidInputError, NotEnoughDataError, ParameterError
+from ..multiseries import dict_to_long, is_multi, to_series_dict
+from ..scaling import SCALERS, Scaler
+from ..validation import check_exog, future_index
+from ..windowing import WindowSource
+
+STRATEGIES = ("recursive", "direct", "mimo")
+
+
+class NeuralForecaster(BaseForecaster):
+    """Shared Keras estimator; see the public subclasses for the parameters."""
+
+    _tags = {"exog": True, "global": True, "stochastic": True, "neural": True}
+
+    # -- what subclasses provide --------------------------------------------
+    def _build_network(self, window, n_channels, out_steps, n_future):
+        raise NotImplementedError
+
+    def _window_length(self):
+        return self.lags
+
+    # -- parameters -----------------------------------------------------------
+    def _check_params(self):
+        check_int(self.lags, "lags")
+        check_int(self.horizon, "horizon")
+        check_int(self.epochs, "epochs")
+        check_int(self.batch_size, "batch_size")
+        check_int(self.patience, "patience", minimum=0)
+        check_choice(self.strategy, STRATEGIES, "strategy")
+        check_choice(self.scaler, SCALERS, "scaler")
+        if not (isinstance(self.learning_rate, (int, float)) and self.learning_rate > 0):
+            raise ParameterError(f"learning_rate must be a positive number, got {self.learning_rate!r}.")
+        if self.clipnorm is not None and not self.clipnorm > 0:
+            raise ParameterError(f"clipnorm must be positive or None, got {self.clipnorm!r}.")
+        if not 0 <= self.validation_fraction < 1:
+            raise ParameterError(f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}.")
+
+    def _min_length(self):
+        return self._window_length() + self.horizon
+
+    def _future_exog_steps(self, horizon):
+        if getattr(self, "exog_columns_", None) is None:
+            return 0
+        if self.strategy == "recursive":
+            return horizon
+        # Blocks of `horizon` steps: each block after the first needs the previous block's X as past
+        # channels; known-future covariates need X for every block's steps.
+        n_blocks = -(-horizon // self.horizon)
+        return self.horizon * (n_blocks if self.known_future else n_blocks - 1)
+
+    def _out_steps(self):
+        return 1 if self.strategy == "recursive" else self.horizon
+
+    # -- fitting ---------------------------------------------------------------
+    def _fit(self, y, X):
+        self.scalers_ = [Scaler(self.scaler).fit(y)]
+        self._train([y], None if X is None else [X])
+
+    def _fit_global(self, series, Xs):
+        too_short = [k for k, s in series.items() if len(s) < self._min_length()]
+        if too_short:
+            raise NotEnoughDataError(
+                f"series {too_short[:5]} have fewer than {self._min_length()} points (lags + horizon); drop them or lower lags."
+            )
+        self.is_global_ = True
+        self.ids_ = list(series)
+        self.series_ = series
+        self.X_series_ = Xs
+        self.exog_columns_ = None if Xs is None else list(next(iter(Xs.values())).columns)
+        self.scalers_ = [Scaler(self.scaler).fit(s.to_numpy()) for s in series.values()]
+        self._train([s.to_numpy() for s in series.values()], None if Xs is None else [x.to_numpy() for x in Xs.values()])
+
+    def _scaled_channels(self, ys, Xs, scalers):
+        chans = []
+        for i, (y, sc) in enumerate(zip(ys, scalers)):
+            z = sc.transform(y)[:, None]
+            chans.append(z if Xs is None else np.column_stack([z, (Xs[i] - self.x_loc_) / self.x_scale_]))
+        return chans
+
+    def _train(self, ys, Xs):
+        import keras
+
+        from ..nn.training import train_network
+
+        keras.utils.set_random_seed(self.seed)
+        if Xs is not None:
+            pooled = np.concatenate(Xs)
+            self.x_loc_, sd = pooled.mean(axis=0), pooled.std(axis=0)
+            self.x_scale_ = np.where(sd > 0, sd, 1.0)
+        else:
+            self.x_loc_ = self.x_scale_ = None
+        chans = self._scaled_channels(ys, Xs, self.scalers_)
+        n_future = 0 if (Xs is None or not self.known_future) else chans[0].shape[1] - 1
+        future = [c[:, 1:] for c in chans] if n_future else None
+        window, out_steps = self._window_length(), self._out_steps()
+        source = WindowSource(chans, window, out_steps, future)
+        train, val = source.split(self.validation_fraction)
+        slices = [slice(h, h + 1) for h in range(self.horizon)] if self.strategy == "direct" else [slice(None)]
+        net_out = 1 if self.strategy == "direct" else out_steps
+        self.networks_, self.history_ = [], []
+        for sl in slices:
+            net = self._build_network(window, chans[0].shape[1], net_out, n_future)
+            hist = train_network(net, source, train, val, target_slice=sl, epochs=self.epochs,
+                                 batch_size=self.batch_size, learning_rate=self.learning_rate,
+                                 optimizer=self.optimizer, clipnorm=self.clipnorm, loss=self.loss,
+                                 patience=self.patience, seed=self.seed, verbose=self.verbose)
+            self.networks_.append(net)
+            self.history_.append({k: [float(v) for v in vals] for k, vals in hist.history.items()})
+        self.n_channels_ = chans[0].shape[1]
+        self.n_future_ = n_future
+        self.context_length_ = window
+
+    # -- prediction ------------------------------------------------------------
+    def _predict(self, Y, XH, XF, horizon):
+        return self._predict_scaled(Y, XH, XF, horizon, self.scalers_[0])
+
+    def _predict_scaled(self, Y, XH, XF, horizon, scaler):
+        """``scaler`` may hold one loc/scale or one per row (arrays of shape (batch, 1))."""
+        Z = scaler.transform(Y)
+        past = Z[:, :, None]
+        if XH is not None:
+            past = np.concatenate([past, (XH - self.x_loc_) / self.x_scale_], axis=2)
+        XFs = None if XF is None else (XF - self.x_loc_) / self.x_scale_
+        out = self._run_strategy(past.astype(np.float32), XFs, horizon)
+        return scaler.inverse_transform(out)
+
+    def _call(self, net, past, fut):
+        from ..nn.training import predict_batched
+
+        inputs = past if not self.n_future_ else [past, fut.astype(np.float32)]
+        return predict_batched(net, inputs).reshape(len(past), -1)
+
+    def _run_strategy(self, past, XFs, horizon):
+        H, L = self.horizon, past.shape[1]
+        if self.strategy == "recursive":
+            steps = []
+            for h in range(horizon):
+                fut = XFs[:, h : h + 1] if self.n_future_ else None
+                z = self._call(self.networks_[0], past, fut)
+                steps.append(z[:, 0])
+                row = z[:, :1] if XFs is None else np.column_stack([z[:, :1], XFs[:, h]])
+                past = np.concatenate([past[:, 1:], row[:, None, :].astype(np.float32)], axis=1)
+            return np.column_stack(steps)
+        blocks = []
+        for start in range(0, horizon, H):  # beyond the trained horizon, whole blocks are fed back
+            fut = XFs[:, start : start + H] if self.n_future_ else None
+            if self.strategy == "mimo":
+                z = self._call(self.networks_[0], past, fut)
+            else:
+                z = np.column_stack([self._call(net, past, None if fut is None else fut[:, h : h + 1])[:, 0]
+                                     for h, net in enumerate(self.networks_)])
+            blocks.append(z)
+            if start + H < horizon:
+                rows = z[:, :, None] if XFs is None else np.concatenate([z[:, :, None], XFs[:, start : start + H]], axis=2)
+                past = np.concatenate([past, rows.astype(np.float32)], axis=1)[:, -L:]
+        return np.concatenate(blocks, axis=1)[:, :horizon]
+
+    # -- many series -------------------------------------------------------------
+    def _predict_global(self, horizon, X, y):
+        """Forecast every training series (``y=None``), a subset (``y`` = list of ids) or new histories."""
+        if y is None or isinstance(y, (list, tuple)):
+            ids = self.ids_ if y is None else [str(k) for k in y]
+            unknown = [k for k in ids if k not in self.series_]
+            if unknown:
+                raise InvalidInputError(f"unknown series ids {unknown[:5]}; known: {self.ids_[:5]}...")
+            histories = {k: self.series_[k] for k in ids}
+            given = False
+        else:
+            histories = to_series_dict(y) if is_multi(y) else {"0": y}
+            given = True
+        L = self.context_length_
+        short = [k for k, s in histories.items() if len(s) < L]
+        if short:
+            raise NotEnoughDataError(f"series {short[:5]} have fewer than {L} points of history to forecast from.")
+        known = dict(zip(self.ids_, self.scalers_))
+        # A series the model never saw is scaled on its own history (all before the origin, so no leakage).
+        scalers = [known.get(k) or Scaler(self.scaler).fit(s.to_numpy()) for k, s in histories.items()]
+        batch = Scaler(self.scaler)
+        batch.loc_ = np.array([s.loc_ for s in scalers])[:, None]
+        batch.scale_ = np.array([s.scale_ for s in scalers])[:, None]
+        Y = np.stack([s.to_numpy()[-L:] for s in histories.values()])
+        XH, XF = self._global_exog(histories, X, given, horizon)
+        pred = self._predict_scaled(Y, XH, XF, horizon, batch)
+        fc = {k: pd.Series(pred[i], index=future_index(s.index, horizon)) for i, (k, s) in enumerate(histories.items())}
+        return dict_to_long(fc)
+
+    def _global_exog(self, histories, X, given, horizon):
+        if self.exog_columns_ is None:
+            if X is not None:
+                raise ExogenousError("the model was fitted without X; do not pass X to predict.")
+            return None, None
+        L, n_fut = self.context_length_, self._future_exog_steps(horizon)
+        if (given or n_fut) and not isinstance(X, dict):
+            raise ExogenousError("pass X as a dict {id: DataFrame} covering each series' history and horizon.")
+        XH, XF = [], []
+        for k, s in histories.items():
+            if given:
+                XH.append(check_exog(X[k], s.index[-L:], f"X[{k!r}]", self.exog_columns_).to_numpy())
+            else:
+                XH.append(self.X_series_[k].to_numpy()[-L:])
+            if n_fut:
+                XF.append(check_exog(X[k], future_index(s.index, n_fut), f"X[{k!r}]", self.exog_columns_).to_numpy())
+        return np.stack(XH), (np.stack(XF) if n_fut else None)
+
+    # -- persistence ---------------------------------------------------------------
+    def _get_state(self):
+        meta = {"scalers": [s.get_state() for s in self.scalers_], "n_channels": self.n_channels_,
+                "n_future": self.n_future_, "history": self.history_}
+        arrays = {} if self.x_loc_ is None else {"x_loc": self.x_loc_, "x_scale": self.x_scale_}
+        return meta, arrays, list(self.networks_)
+
+    def _set_state(self, meta, arrays, networks):
+        self.scalers_ = [Scaler.from_state(s) for s in meta["scalers"]]
+        self.n_channels_, self.n_future_, self.history_ = meta["n_channels"], meta["n_future"], meta["history"]
+        self.x_loc_, self.x_scale_ = arrays.get("x_loc"), arrays.get("x_scale")
+        self.networks_ = networks
+
+    @classmethod
+    def _test_params(cls):
+        return {"lags": 8, "horizon": 2, "epochs": 3, "batch_size": 32, "patience": 2}

@@ -1,0 +1,105 @@
+"""SimpleRNN, LSTM and GRU forecasters: one implementation, three thin public classes."""
+
+from ..base import check_choice
+from ..exceptions import ParameterError
+from .neural_base import NeuralForecaster
+
+
+class RNNForecaster(NeuralForecaster):
+    """Recurrent forecaster; use :class:`SimpleRNNForecaster`, :class:`LSTMForecaster` or :class:`GRUForecaster`.
+
+    Parameters
+    ----------
+    lags : int
+        Input window length (steps the encoder reads).
+    horizon : int
+        Steps forecast at once.
+    units : int or tuple of int
+        Units per recurrent layer; a tuple stacks layers, e.g. ``(64, 32)``.
+    bidirectional : bool
+        Read the window both ways in the encoder.
+    dropout, recurrent_dropout : float
+        Dropout on the inputs and on the recurrent state of each layer.
+    l2 : float
+        L2 penalty on the kernels.
+    head : {"dense", "seq2seq"}
+        ``dense``: the last encoder state maps to all horizon steps at once.
+        ``seq2seq``: a recurrent decoder unrolls over the horizon, started from
+        the encoder state and fed known-future covariates when given.
+    clipnorm : float or None
+        Gradient clipping; backpropagation through long windows explodes without it.
+    strategy, scaler, epochs, batch_size, learning_rate, optimizer, loss, patience, validation_fraction,
+    known_future, seed, verbose
+        As for :class:`~tsforecast.models.narx_model.NARXForecaster`; default strategy ``'mimo'``.
+    """
+
+    cell = "lstm"
+
+    def __init__(self, lags=48, horizon=24, units=32, bidirectional=False, dropout=0.0, recurrent_dropout=0.0, l2=0.0,
+                 head="dense", strategy="mimo", scaler="standard", epochs=200, batch_size=32, learning_rate=1e-3,
+                 optimizer="adam", clipnorm=1.0, loss="mse", patience=10, validation_fraction=0.2,
+                 known_future=False, seed=0, verbose=0):
+        self.lags, self.horizon, self.units, self.bidirectional = lags, horizon, units, bidirectional
+        self.dropout, self.recurrent_dropout, self.l2, self.head = dropout, recurrent_dropout, l2, head
+        self.strategy, self.scaler, self.epochs, self.batch_size = strategy, scaler, epochs, batch_size
+        self.learning_rate, self.optimizer, self.clipnorm, self.loss = learning_rate, optimizer, clipnorm, loss
+        self.patience, self.validation_fraction, self.known_future = patience, validation_fraction, known_future
+        self.seed, self.verbose = seed, verbose
+
+    def _check_params(self):
+        super()._check_params()
+        check_choice(self.head, ("dense", "seq2seq"), "head")
+        units = (self.units,) if isinstance(self.units, int) else tuple(self.units)
+        if not units or any(not isinstance(u, int) or u < 1 for u in units):
+            raise ParameterError(f"units must be a positive int or a tuple of them, got {self.units!r}.")
+
+    def _network_options(self):
+        return {}
+
+    def _build_network(self, window, n_channels, out_steps, n_future):
+        from ..nn.rnn import build_rnn
+
+        return build_rnn(window, n_channels, out_steps, n_future, cell=self.cell, units=self.units,
+                         bidirectional=self.bidirectional, dropout=self.dropout,
+                         recurrent_dropout=self.recurrent_dropout, l2=self.l2, head=self.head,
+                         **self._network_options())
+
+    @classmethod
+    def _test_params(cls):
+        return {**super()._test_params(), "units": 8}
+
+
+class SimpleRNNForecaster(RNNForecaster):
+    __doc__ = RNNForecaster.__doc__.replace("Recurrent forecaster; use", "Elman (SimpleRNN) forecaster; see also")
+    cell = "simple"
+
+
+class GRUForecaster(RNNForecaster):
+    __doc__ = RNNForecaster.__doc__.replace("Recurrent forecaster; use", "GRU forecaster; see also")
+    cell = "gru"
+
+
+class LSTMForecaster(RNNForecaster):
+    """LSTM forecaster (parameters as :class:`RNNForecaster`, plus ``peephole``).
+
+    The forget-gate bias starts at 1, so at the start of training the cell
+    keeps its state and gradients reach far back in the window (Jozefowicz et
+    al., 2015). ``peephole=True`` lets the gates see the cell state (Gers &
+    Schmidhuber, 2000), via :class:`tsforecast.nn.peephole.PeepholeLSTMCell`.
+    """
+
+    cell = "lstm"
+
+    def __init__(self, lags=48, horizon=24, units=32, bidirectional=False, dropout=0.0, recurrent_dropout=0.0, l2=0.0,
+                 head="dense", peephole=False, strategy="mimo", scaler="standard", epochs=200, batch_size=32,
+                 learning_rate=1e-3, optimizer="adam", clipnorm=1.0, loss="mse", patience=10,
+                 validation_fraction=0.2, known_future=False, seed=0, verbose=0):
+        super().__init__(lags=lags, horizon=horizon, units=units, bidirectional=bidirectional, dropout=dropout,
+                         recurrent_dropout=recurrent_dropout, l2=l2, head=head, strategy=strategy, scaler=scaler,
+                         epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, optimizer=optimizer,
+                         clipnorm=clipnorm, loss=loss, patience=patience, validation_fraction=validation_fraction,
+                         known_future=known_future, seed=seed, verbose=verbose)
+        self.peephole = peephole
+
+    def _network_options(self):
+        return {"peephole": self.peephole}

@@ -1,0 +1,54 @@
+"""Time-delay neural network forecaster."""
+
+from ..base import check_int
+from .neural_base import NeuralForecaster
+
+
+class TDNNForecaster(NeuralForecaster):
+    """A time-delay neural network (Waibel et al., 1989) for forecasting.
+
+    Each layer sees a sliding window of ``delays`` delayed outputs of the layer
+    below with weights shared in time (Conv1D); ``dilation > 1`` spaces the
+    delays of layer ``i`` by ``dilation**i`` to see further back.
+
+    Parameters
+    ----------
+    lags : int
+        Input window length.
+    delays : int
+        Delays per layer (kernel size).
+    filters : int
+        Units per time step in each layer.
+    layers : int
+        Number of time-delay layers.
+    dilation : int
+    horizon, strategy, scaler, epochs, batch_size, learning_rate, optimizer, clipnorm, loss, patience,
+    validation_fraction, dropout, l2, known_future, seed, verbose
+        As for :class:`~tsforecast.models.narx_model.NARXForecaster`; default strategy ``'mimo'``.
+    """
+
+    def __init__(self, lags=48, delays=3, filters=16, layers=2, dilation=2, activation="tanh", horizon=1,
+                 strategy="mimo", scaler="standard", epochs=200, batch_size=32, learning_rate=1e-3, optimizer="adam",
+                 clipnorm=1.0, loss="mse", patience=10, validation_fraction=0.2, dropout=0.0, l2=0.0,
+                 known_future=False, seed=0, verbose=0):
+        self.lags, self.delays, self.filters, self.layers, self.dilation = lags, delays, filters, layers, dilation
+        self.activation, self.horizon, self.strategy, self.scaler = activation, horizon, strategy, scaler
+        self.epochs, self.batch_size, self.learning_rate, self.optimizer = epochs, batch_size, learning_rate, optimizer
+        self.clipnorm, self.loss, self.patience, self.validation_fraction = clipnorm, loss, patience, validation_fraction
+        self.dropout, self.l2, self.known_future, self.seed, self.verbose = dropout, l2, known_future, seed, verbose
+
+    def _check_params(self):
+        super()._check_params()
+        for name in ("delays", "filters", "layers", "dilation"):
+            check_int(getattr(self, name), name)
+
+    def _build_network(self, window, n_channels, out_steps, n_future):
+        from ..nn.tdnn import build_tdnn
+
+        return build_tdnn(window, n_channels, out_steps, n_future, delays=self.delays, filters=self.filters,
+                          n_layers=self.layers, dilation=self.dilation, activation=self.activation,
+                          dropout=self.dropout, l2=self.l2)
+
+    @classmethod
+    def _test_params(cls):
+        return {**super()._test_params(), "delays": 2, "filters": 4, "layers": 2, "dilation": 2}

@@ -1,0 +1,1 @@
+"""Keras network builders and the shared training routine (no estimator logic here)."""

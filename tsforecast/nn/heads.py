@@ -1,0 +1,24 @@
+"""Shared pieces of the network builders: inputs and the dense output head."""
+
+import keras
+from keras import layers, regularizers
+
+
+def make_inputs(window, n_channels, out_steps, n_future):
+    """The ``past`` input and, with known-future covariates, the ``future`` input."""
+    past = keras.Input((window, n_channels), name="past")
+    future = keras.Input((out_steps, n_future), name="future") if n_future else None
+    return past, future
+
+
+def dense_head(features, future, out_steps, l2=0.0):
+    """Features (batch, d) [+ flattened future covariates] -> (batch, out_steps)."""
+    if future is not None:
+        features = layers.Concatenate()([features, layers.Flatten()(future)])
+    reg = regularizers.L2(l2) if l2 else None
+    return layers.Dense(out_steps, kernel_regularizer=reg, name="forecast")(features)
+
+
+def model_from(past, future, output, name):
+    inputs = past if future is None else [past, future]
+    return keras.Model(inputs, output, name=name)

@@ -1,0 +1,22 @@
+"""NARX network: an MLP on tapped delay lines of the target and of the exogenous inputs."""
+
+from keras import layers, regularizers
+
+from .heads import dense_head, make_inputs, model_from
+from .layers import TakeWindow
+
+
+def build_narx(window, n_channels, out_steps, n_future, *, lags, exog_lags, hidden=(32,),
+               activation="tanh", dropout=0.0, l2=0.0):
+    """y_t = f(y_{t-1..t-p}, x_{t-1..t-q}): ``lags`` = p target taps, ``exog_lags`` = q taps per exogenous input."""
+    past, future = make_inputs(window, n_channels, out_steps, n_future)
+    taps = [layers.Flatten()(TakeWindow(lags, 0, 1)(past))]
+    if n_channels > 1:
+        taps.append(layers.Flatten()(TakeWindow(exog_lags, 1, None)(past)))
+    x = taps[0] if len(taps) == 1 else layers.Concatenate()(taps)
+    reg = regularizers.L2(l2) if l2 else None
+    for units in hidden:
+        x = layers.Dense(units, activation=activation, kernel_regularizer=reg)(x)
+        if dropout:
+            x = layers.Dropout(dropout)(x)
+    return model_from(past, future, dense_head(x, future, out_steps, l2), "narx")

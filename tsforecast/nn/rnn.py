@@ -1,0 +1,64 @@
+"""Recurrent encoders (SimpleRNN, LSTM, GRU, peephole LSTM) with a dense or seq2seq head."""
+
+from keras import layers, regularizers
+
+from ..exceptions import ParameterError
+from .heads import dense_head, make_inputs, model_from
+from .layers import Squeeze
+from .peephole import PeepholeLSTMCell
+
+CELLS = ("simple", "lstm", "gru")
+
+
+def _recurrent(cell, units, *, return_sequences, return_state, dropout, recurrent_dropout, reg, peephole):
+    kw = dict(return_sequences=return_sequences, return_state=return_state)
+    if cell == "lstm" and peephole:
+        if recurrent_dropout:
+            raise ParameterError("recurrent_dropout is not supported with peephole=True; use dropout.")
+        return layers.RNN(PeepholeLSTMCell(units, kernel_regularizer=reg), **kw)
+    kw.update(dropout=dropout, recurrent_dropout=recurrent_dropout, kernel_regularizer=reg)
+    if cell == "lstm":
+        # Forget-gate bias starts at 1 so early gradients flow through time (Jozefowicz et al., 2015).
+        return layers.LSTM(units, unit_forget_bias=True, **kw)
+    if cell == "gru":
+        return layers.GRU(units, **kw)
+    return layers.SimpleRNN(units, **kw)
+
+
+def build_rnn(window, n_channels, out_steps, n_future, *, cell="lstm", units=(32,), bidirectional=False,
+              dropout=0.0, recurrent_dropout=0.0, l2=0.0, head="dense", peephole=False):
+    """Encoder of stacked recurrent layers; ``head='dense'`` maps the last state to all steps,
+    ``head='seq2seq'`` unrolls a recurrent decoder over the steps (fed known-future covariates)."""
+    if cell not in CELLS:
+        raise ParameterError(f"cell must be one of {CELLS}, got {cell!r}.")
+    units = (units,) if isinstance(units, int) else tuple(units)
+    reg = regularizers.L2(l2) if l2 else None
+    opts = dict(dropout=dropout, recurrent_dropout=recurrent_dropout, reg=reg, peephole=peephole)
+
+    def encoder_layer(u, return_sequences, return_state):
+        layer = _recurrent(cell, u, return_sequences=return_sequences, return_state=return_state, **opts)
+        return layers.Bidirectional(layer) if bidirectional else layer
+
+    past, future = make_inputs(window, n_channels, out_steps, n_future)
+    x = past
+    if peephole and dropout:
+        x = layers.Dropout(dropout)(x)
+    for u in units[:-1]:
+        x = encoder_layer(u, True, False)(x)
+    seq2seq = head == "seq2seq"
+    encoded = encoder_layer(units[-1], False, seq2seq)(x)
+    if not seq2seq:
+        return model_from(past, future, dense_head(encoded, future, out_steps, l2), f"{cell}_dense")
+
+    out, *states = encoded
+    if bidirectional:  # forward states then backward states: join them pairwise
+        half = len(states) // 2
+        states = [layers.Concatenate()([f, b]) for f, b in zip(states[:half], states[half:])]
+    dec_units = units[-1] * (2 if bidirectional else 1)
+    dec_in = layers.RepeatVector(out_steps)(out)
+    if future is not None:
+        dec_in = layers.Concatenate()([dec_in, future])
+    decoder = _recurrent(cell, dec_units, return_sequences=True, return_state=False, **opts)
+    seq = decoder(dec_in, initial_state=states)
+    y = Squeeze()(layers.TimeDistributed(layers.Dense(1), name="forecast")(seq))
+    return model_from(past, future, y, f"{cell}_seq2seq")
