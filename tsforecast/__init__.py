@@ -7,14 +7,19 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from . import exceptions, metrics  # noqa: E402
 from .base import BaseForecaster  # noqa: E402
+from .persistence import load_model  # noqa: E402
 from .registry import get_forecaster, list_forecasters  # noqa: E402
 from .scaling import Scaler  # noqa: E402
 from .windowing import make_windows, train_val_split  # noqa: E402
 from .models.naive_model import NaiveForecaster, SeasonalNaiveForecaster  # noqa: E402
+from .models.narx_model import NARXForecaster  # noqa: E402
+from .models.rnn_model import GRUForecaster, LSTMForecaster, SimpleRNNForecaster  # noqa: E402
+from .models.tdnn_model import TDNNForecaster  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "BaseForecaster", "NaiveForecaster", "SeasonalNaiveForecaster", "Scaler", "exceptions",
+    "BaseForecaster", "GRUForecaster", "LSTMForecaster", "NARXForecaster", "SimpleRNNForecaster",
+    "TDNNForecaster", "load_model", "NaiveForecaster", "SeasonalNaiveForecaster", "Scaler", "exceptions",
     "get_forecaster", "list_forecasters", "make_windows", "metrics", "train_val_split",
 ]

@@ -152,6 +152,24 @@ def check_exog(est):
             raise AssertionError("missing future exogenous rows must raise ExogenousError")
 
 
+def check_save_load(est):
+    """Saving and loading reproduces the forecasts exactly."""
+    import tempfile
+
+    from .persistence import load_model
+
+    y = make_series()
+    fitted = clone(est).fit(y)
+    with tempfile.TemporaryDirectory() as tmp:
+        fitted.save(f"{tmp}/model")
+        loaded = load_model(f"{tmp}/model")
+    assert type(loaded) is type(fitted) and loaded.get_params() == fitted.get_params(), "load changed the model"
+    np.testing.assert_array_equal(loaded.predict(3).to_numpy(), fitted.predict(3).to_numpy(),
+                                  err_msg="loaded model forecasts differently")
+    np.testing.assert_array_equal(loaded.predict(3, y=y.iloc[:-7]).to_numpy(), fitted.predict(3, y=y.iloc[:-7]).to_numpy(),
+                                  err_msg="loaded model forecasts differently from a new history")
+
+
 BAD_INPUTS = {
     "nan": lambda y: y.where(y.index != y.index[10]),
     "inf": lambda y: y.where(y.index != y.index[10], np.inf),
@@ -209,6 +227,7 @@ CHECKS = [
     check_shortest_series,
     check_exog,
     check_bad_inputs,
+    check_save_load,
 ]
 
 

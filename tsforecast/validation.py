@@ -57,7 +57,9 @@ def check_index(index: pd.Index, name: str = "y") -> pd.Index:
             raise FrequencyError(f"{name} timestamps are not sorted; call {name}.sort_index() first.")
         freq = index.freq
         if freq is None and len(index) >= 3:
-            inferred = pd.infer_freq(index)
+            with warnings.catch_warnings():  # pandas 3 warns that infer_freq will return an offset
+                warnings.simplefilter("ignore")
+                inferred = pd.infer_freq(index)
             freq = pd.tseries.frequencies.to_offset(inferred) if inferred else None
         if freq is None:
             raise FrequencyError(
