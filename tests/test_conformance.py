@@ -62,3 +62,23 @@ def test_suite_catches_missing_validation():
 
     with pytest.raises(AssertionError, match="accepted"):
         check_bad_inputs(_LeakyErrorsForecaster())
+
+
+class _PeekingForecaster(BaseForecaster):
+    """Forecasts every origin from the *whole* series: the look-ahead the suite must catch."""
+
+    def _fit(self, y, X):
+        self.context_length_ = None
+
+    def _predict(self, Y, XH, XF, horizon):
+        return np.repeat(Y[:, -1:], horizon, axis=1)
+
+    def _predict_origins(self, values, Xv, origins, n_fut, horizon):
+        return np.tile(values[-1], (len(origins), horizon))
+
+
+def test_suite_catches_lookahead():
+    from tsforecast.testing import check_no_lookahead
+
+    with pytest.raises(AssertionError, match="changed forecasts"):
+        check_no_lookahead(_PeekingForecaster())

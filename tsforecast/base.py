@@ -240,8 +240,7 @@ class BaseForecaster(BaseEstimator):
                 + (f" and {n_fut} exogenous rows after it." if n_fut else ".")
             )
         if L is None:
-            rows = [self._predict_one_full(values[:o], Xv, o, n_fut, horizon) for o in origins]
-            return np.vstack(rows)
+            return self._predict_origins(values, Xv, origins, n_fut, horizon)
         Y = sliding_window_view(values, L)[origins - L]
         XH = XF = None
         if Xv is not None:
@@ -250,10 +249,40 @@ class BaseForecaster(BaseEstimator):
                 XF = sliding_window_view(Xv, n_fut, axis=0).transpose(0, 2, 1)[origins]
         return self._predict(Y, XH, XF, horizon)
 
-    def _predict_one_full(self, hist, Xv, o, n_fut, horizon):
-        XH = None if Xv is None else Xv[:o][None]
-        XF = None if not n_fut else Xv[o : o + n_fut][None]
-        return self._predict(hist[None], XH, XF, horizon)[0]
+    def _predict_origins(self, values, Xv, origins, n_fut, horizon) -> np.ndarray:
+        """Forecasts from each origin for models that use the whole history (``context_length_`` None).
+
+        The default runs ``_predict`` once per origin; state-space models override
+        it to filter the series once and read every origin's forecast off the states.
+        """
+        rows = []
+        for o in origins:
+            XH = None if Xv is None else Xv[:o][None]
+            XF = None if not n_fut else Xv[o : o + n_fut][None]
+            rows.append(self._predict(values[:o][None], XH, XF, horizon)[0])
+        return np.vstack(rows)
+
+    # -- prediction intervals -------------------------------------------------
+    def calibrate(self, y, X=None, *, origins=None, horizon=None):
+        """Collect out-of-sample forecast errors for split-conformal intervals.
+
+        ``y`` must continue (or contain) the training series; only origins after
+        the end of the training data are used, so the errors are honest.
+        See :func:`tsforecast.evaluation.conformal.calibrate`.
+        """
+        from .evaluation.conformal import calibrate
+
+        return calibrate(self, y, X=X, origins=origins, horizon=horizon)
+
+    def predict_interval(self, horizon=None, coverage=0.9, X=None, y=None) -> pd.DataFrame:
+        """Point forecast with split-conformal ``lower``/``upper`` bounds per lead time.
+
+        Needs calibration errors from :meth:`calibrate` or a backtest.
+        See :func:`tsforecast.evaluation.conformal.predict_interval`.
+        """
+        from .evaluation.conformal import predict_interval
+
+        return predict_interval(self, horizon=horizon, coverage=coverage, X=X, y=y)
 
     # -- persistence --------------------------------------------------------
     def save(self, path):

@@ -114,6 +114,22 @@ def check_history_forecast(est):
                                err_msg="predict_at disagrees with predict()")
 
 
+def check_no_lookahead(est):
+    """Nothing at or after an origin reaches its forecast: perturbing the future leaves the
+    forecasts from that origin, and from every earlier one, unchanged."""
+    y = make_series(130)
+    cut = 96
+    fitted = clone(est).fit(y.iloc[:cut])
+    origins = [cut - 10, cut, cut + 12]
+    base = fitted.predict_at(y, origins, 4)
+    for o_pos, o in enumerate(origins):
+        bumped = y.copy()
+        bumped.iloc[o:] += 50.0 + 10.0 * np.arange(len(y) - o)
+        again = fitted.predict_at(bumped, origins, 4)  # same batch shape: float32 results are bit-identical
+        np.testing.assert_allclose(again[: o_pos + 1], base[: o_pos + 1], rtol=1e-9, atol=1e-9,
+                                   err_msg=f"changing values at or after position {o} changed forecasts from origins <= {o}")
+
+
 def check_constant_series(est):
     y = pd.Series(100.0, index=pd.date_range("2024-01-01", periods=N_POINTS, freq=FREQ))
     pred = clone(est).fit(y).predict(3).to_numpy()
@@ -223,6 +239,7 @@ CHECKS = [
     check_range_index_and_array,
     check_deterministic,
     check_history_forecast,
+    check_no_lookahead,
     check_constant_series,
     check_shortest_series,
     check_exog,
