@@ -6,6 +6,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from . import exceptions, metrics  # noqa: E402
+from .datasets import list_datasets, load_dataset, make_traffic  # noqa: E402
 from .base import BaseForecaster  # noqa: E402
 from .persistence import load_model  # noqa: E402
 from .registry import get_forecaster, list_forecasters  # noqa: E402
@@ -21,5 +22,5 @@ __version__ = "0.1.0"
 __all__ = [
     "BaseForecaster", "GRUForecaster", "LSTMForecaster", "NARXForecaster", "SimpleRNNForecaster",
     "TDNNForecaster", "load_model", "NaiveForecaster", "SeasonalNaiveForecaster", "Scaler", "exceptions",
-    "get_forecaster", "list_forecasters", "make_windows", "metrics", "train_val_split",
+    "get_forecaster", "list_datasets", "list_forecasters", "load_dataset", "make_traffic", "make_windows", "metrics", "train_val_split",
 ]
