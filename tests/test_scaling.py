@@ -27,3 +27,21 @@ def test_bad_method_and_log_domain():
         Scaler("zscore").fit([1.0])
     with pytest.raises(InvalidInputError):
         Scaler("log").fit([-2.0, 1.0])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(arrays(np.float64, st.integers(1, 20), elements=st.floats(0, 1e6)), min_size=1, max_size=6),
+       st.sampled_from(["standard", "minmax", "robust", "log", None]))
+def test_fit_many_equals_one_scaler_per_series(series, method):
+    many = Scaler(method).fit_many(series)
+    for i, y in enumerate(series):
+        one = Scaler(method).fit(y)
+        np.testing.assert_allclose([many.loc_[i, 0], many.scale_[i, 0]], [one.loc_, one.scale_], rtol=1e-12)
+
+
+def test_standard_against_numpy():
+    y = np.array([3.0, 7.0, 8.0, 1.0, 5.0])
+    s = Scaler("standard").fit(y)
+    assert s.loc_ == pytest.approx(np.mean(y)) and s.scale_ == pytest.approx(np.std(y))
+    r = Scaler("robust").fit(y)
+    assert r.loc_ == 5.0 and r.scale_ == pytest.approx(np.percentile(y, 75) - np.percentile(y, 25))

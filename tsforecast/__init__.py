@@ -7,6 +7,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from . import exceptions, metrics  # noqa: E402
 from .datasets import list_datasets, load_dataset, make_traffic  # noqa: E402
+from .evaluation import backtest, compare, diebold_mariano, tune  # noqa: E402
 from .base import BaseForecaster  # noqa: E402
 from .persistence import load_model  # noqa: E402
 from .registry import get_forecaster, list_forecasters  # noqa: E402
@@ -21,6 +22,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BaseForecaster", "GRUForecaster", "LSTMForecaster", "NARXForecaster", "SimpleRNNForecaster",
-    "TDNNForecaster", "load_model", "NaiveForecaster", "SeasonalNaiveForecaster", "Scaler", "exceptions",
+    "TDNNForecaster", "backtest", "compare", "diebold_mariano", "load_model", "tune", "NaiveForecaster", "SeasonalNaiveForecaster", "Scaler", "exceptions",
     "get_forecaster", "list_datasets", "list_forecasters", "load_dataset", "make_traffic", "make_windows", "metrics", "train_val_split",
 ]

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import InvalidInputError
-from .validation import check_series
+from .validation import check_series, future_index
 
 LONG_COLUMNS = ("id", "timestamp", "value")
 
@@ -51,9 +51,36 @@ def to_series_dict(y, missing="raise") -> dict:
 
 def dict_to_long(forecasts: dict, value_name="forecast") -> pd.DataFrame:
     """``{id: Series}`` of forecasts to a long DataFrame ``id, timestamp, step, <value_name>``."""
-    frames = []
-    for key, s in forecasts.items():
-        frames.append(
-            pd.DataFrame({"id": key, "timestamp": s.index, "step": np.arange(1, len(s) + 1), value_name: s.to_numpy()})
-        )
-    return pd.concat(frames, ignore_index=True)
+    series = list(forecasts.values())
+    return _long_frame(list(forecasts), [s.index.to_numpy() for s in series], [s.to_numpy() for s in series],
+                       value_name)
+
+
+def stacked_forecasts_to_long(ids, indexes, values: np.ndarray, value_name="forecast") -> pd.DataFrame:
+    """Forecasts ``values`` (n_series, horizon) after each history index in ``indexes`` as a long DataFrame.
+
+    Series sharing a fixed step (hourly, 5-minute, daily, positions) get their future
+    timestamps from one array operation instead of one ``date_range`` per series.
+    """
+    n, horizon = values.shape
+    steps = np.arange(1, horizon + 1)
+    first = indexes[0] if n else None
+    fixed = isinstance(first, pd.DatetimeIndex) and first.tz is None and isinstance(first.freq, pd.offsets.Tick)
+    if fixed and all(isinstance(ix, pd.DatetimeIndex) and ix.freq == first.freq and ix.tz is None for ix in indexes):
+        last = np.array([ix.values[-1].astype("datetime64[ns]") for ix in indexes])  # indexes may differ in unit
+        stamps = last[:, None] + np.timedelta64(first.freq.nanos, "ns") * steps
+    elif n and all(isinstance(ix, pd.RangeIndex) for ix in indexes):
+        stamps = np.array([ix[-1] for ix in indexes])[:, None] + steps
+    else:
+        stamps = [future_index(ix, horizon).to_numpy() for ix in indexes]
+    return _long_frame(list(ids), list(stamps), list(values), value_name)
+
+
+def _long_frame(ids, stamps, values, value_name):
+    lengths = [len(v) for v in values]
+    return pd.DataFrame({
+        "id": np.repeat(np.asarray(ids, dtype=object), lengths),
+        "timestamp": np.concatenate(stamps),
+        "step": np.concatenate([np.arange(1, k + 1) for k in lengths]),
+        value_name: np.concatenate(values),
+    })

@@ -66,6 +66,8 @@ def save_model(est, path):
     check_is_fitted(est, "context_length_")
     meta, arrays, networks = est._get_state()
     arrays = dict(arrays)
+    if getattr(est, "conformal_errors_", None) is not None:  # calibration travels with the model
+        arrays["conformal_errors"] = np.asarray(est.conformal_errors_)
     series = {}
     if getattr(est, "is_global_", False):
         names = {"series": est.series_, "X": est.X_series_ or {}}
@@ -145,6 +147,8 @@ def load_model(path):
         series[key] = pd.Series(arrays.pop(f"series_{info['i']}"), index=idx, name=info["name"])
         if f"X_{info['i']}" in arrays:
             X[key] = pd.DataFrame(arrays.pop(f"X_{info['i']}"), index=idx, columns=fitted["exog_columns"])
+    if "conformal_errors" in arrays:
+        est.conformal_errors_ = arrays.pop("conformal_errors")
     est.context_length_ = fitted["context_length"]
     est.exog_columns_ = fitted["exog_columns"]
     est.is_global_ = fitted["is_global"]

@@ -13,6 +13,9 @@ from .exceptions import ParameterError
 REGISTRY = {
     "naive": "tsforecast.models.naive_model:NaiveForecaster",
     "seasonal_naive": "tsforecast.models.naive_model:SeasonalNaiveForecaster",
+    "ar": "tsforecast.models.ar_model:ARForecaster",
+    "arima": "tsforecast.models.arima_model:ARIMAForecaster",
+    "holt_winters": "tsforecast.models.holt_winters_model:HoltWintersForecaster",
     "narx": "tsforecast.models.narx_model:NARXForecaster",
     "tdnn": "tsforecast.models.tdnn_model:TDNNForecaster",
     "simple_rnn": "tsforecast.models.rnn_model:SimpleRNNForecaster",

@@ -39,21 +39,35 @@ class Scaler:
         self.method = method
 
     def fit(self, y):
-        _check_method(self.method)
-        y = self._forward(np.asarray(y, dtype=np.float64))
-        if self.method is None:
-            loc, scale = 0.0, 1.0
-        elif self.method in ("standard", "log"):
-            loc, scale = float(np.mean(y)), float(np.std(y))
-        elif self.method == "minmax":
-            loc, scale = float(np.min(y)), float(np.ptp(y))
-        else:
-            q1, med, q3 = np.percentile(y, [25, 50, 75])
-            loc, scale = float(med), float(q3 - q1)
-        if not np.isfinite(scale) or scale <= 1e-12 * max(1.0, abs(loc)):
-            scale = 1.0
-        self.loc_, self.scale_ = loc, scale
+        loc, scale = self._stats([np.asarray(y, dtype=np.float64)])
+        self.loc_, self.scale_ = float(loc[0]), float(scale[0])
         return self
+
+    def fit_many(self, arrays):
+        """Fit one loc/scale per array in one pass; ``loc_`` and ``scale_`` become (n, 1) columns
+        that scale a (n, time) batch row by row."""
+        loc, scale = self._stats([np.asarray(a, dtype=np.float64) for a in arrays])
+        self.loc_, self.scale_ = loc[:, None], scale[:, None]
+        return self
+
+    def _stats(self, arrays):
+        _check_method(self.method)
+        lengths = np.array([len(a) for a in arrays])
+        y = self._forward(np.concatenate(arrays))
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        if self.method is None:
+            loc, scale = np.zeros(len(arrays)), np.ones(len(arrays))
+        elif self.method in ("standard", "log"):
+            loc = np.add.reduceat(y, starts) / lengths
+            scale = np.sqrt(np.add.reduceat((y - np.repeat(loc, lengths)) ** 2, starts) / lengths)
+        elif self.method == "minmax":
+            loc = np.minimum.reduceat(y, starts)
+            scale = np.maximum.reduceat(y, starts) - loc
+        else:
+            q1, loc, q3 = np.array([np.percentile(y[s : s + n], [25, 50, 75]) for s, n in zip(starts, lengths)]).T
+            scale = q3 - q1
+        flat = ~np.isfinite(scale) | (scale <= 1e-12 * np.maximum(1.0, np.abs(loc)))
+        return loc, np.where(flat, 1.0, scale)
 
     def _forward(self, y):
         if self.method != "log":

@@ -148,9 +148,11 @@ def check_series(y, name: str = "y", missing: str = "raise") -> pd.Series:
     if np.isinf(values).any():
         pos = int(np.argmax(np.isinf(values)))
         raise InvalidInputError(f"{name} holds infinite values (first at position {pos}); remove or clip them.")
-    index = check_index(index, name)
-    values, index = apply_missing_policy(values, index, missing, name)
-    return pd.Series(values, index=index, name=label)
+    checked = check_index(index, name)
+    values, checked = apply_missing_policy(values, checked, missing, name)
+    if isinstance(y, pd.Series) and checked is index and y.dtype == np.float64:
+        return y  # already clean: skip building a new Series (many-series prediction does this per series)
+    return pd.Series(values, index=checked, name=label)
 
 
 def future_index(index: pd.Index, horizon: int) -> pd.Index:

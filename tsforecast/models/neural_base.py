@@ -9,11 +9,10 @@ persistence — lives here once.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from ..base import BaseForecaster, check_choice, check_int
 from ..exceptions import ExogenousError, InvalidInputError, NotEnoughDataError, ParameterError
-from ..multiseries import dict_to_long, is_multi, to_series_dict
+from ..multiseries import is_multi, stacked_forecasts_to_long, to_series_dict
 from ..scaling import SCALERS, Scaler
 from ..validation import check_exog, future_index
 from ..windowing import WindowSource
@@ -56,7 +55,8 @@ class NeuralForecaster(BaseForecaster):
         if getattr(self, "exog_columns_", None) is None:
             return 0
         if self.strategy == "recursive":
-            return horizon
+            # Each fed-back step needs that step's X as a past channel; the last step feeds nothing back.
+            return horizon if self.known_future else horizon - 1
         # Blocks of `horizon` steps: each block after the first needs the previous block's X as past
         # channels; known-future covariates need X for every block's steps.
         n_blocks = -(-horizon // self.horizon)
@@ -152,6 +152,8 @@ class NeuralForecaster(BaseForecaster):
                 fut = XFs[:, h : h + 1] if self.n_future_ else None
                 z = self._call(self.networks_[0], past, fut)
                 steps.append(z[:, 0])
+                if h == horizon - 1:
+                    break
                 row = z[:, :1] if XFs is None else np.column_stack([z[:, :1], XFs[:, h]])
                 past = np.concatenate([past[:, 1:], row[:, None, :].astype(np.float32)], axis=1)
             return np.column_stack(steps)
@@ -188,15 +190,17 @@ class NeuralForecaster(BaseForecaster):
             raise NotEnoughDataError(f"series {short[:5]} have fewer than {L} points of history to forecast from.")
         known = dict(zip(self.ids_, self.scalers_))
         # A series the model never saw is scaled on its own history (all before the origin, so no leakage).
-        scalers = [known.get(k) or Scaler(self.scaler).fit(s.to_numpy()) for k, s in histories.items()]
+        unseen = [k for k in histories if k not in known]
+        batch = Scaler(self.scaler).fit_many([histories[k].to_numpy() for k in unseen]) if unseen else None
+        pos = {k: i for i, k in enumerate(unseen)}
+        loc = [known[k].loc_ if k in known else batch.loc_[pos[k], 0] for k in histories]
+        scale = [known[k].scale_ if k in known else batch.scale_[pos[k], 0] for k in histories]
         batch = Scaler(self.scaler)
-        batch.loc_ = np.array([s.loc_ for s in scalers])[:, None]
-        batch.scale_ = np.array([s.scale_ for s in scalers])[:, None]
+        batch.loc_, batch.scale_ = np.array(loc)[:, None], np.array(scale)[:, None]
         Y = np.stack([s.to_numpy()[-L:] for s in histories.values()])
         XH, XF = self._global_exog(histories, X, given, horizon)
         pred = self._predict_scaled(Y, XH, XF, horizon, batch)
-        fc = {k: pd.Series(pred[i], index=future_index(s.index, horizon)) for i, (k, s) in enumerate(histories.items())}
-        return dict_to_long(fc)
+        return stacked_forecasts_to_long(histories, [s.index for s in histories.values()], pred)
 
     def _global_exog(self, histories, X, given, horizon):
         if self.exog_columns_ is None:

@@ -1,6 +1,7 @@
 """Recurrent encoders (SimpleRNN, LSTM, GRU, peephole LSTM) with a dense or seq2seq head."""
 
-from keras import layers, regularizers
+import keras
+from keras import layers, ops, regularizers
 
 from ..exceptions import ParameterError
 from .heads import dense_head, make_inputs, model_from
@@ -25,6 +26,33 @@ def _recurrent(cell, units, *, return_sequences, return_state, dropout, recurren
     return layers.SimpleRNN(units, **kw)
 
 
+def chrono_init(layer, t_max):
+    """Chrono initialisation (Tallec & Ollivier, 2018) of a built Keras LSTM or GRU layer, in place.
+
+    The gate that keeps the state (LSTM forget gate, GRU update gate) gets bias
+    ``log(u)``, ``u ~ U(1, t_max - 1)``, so at the start of training units keep
+    their state for between 1 and ``t_max`` steps and gradients reach the
+    start of a ``t_max``-step window; the LSTM input gate gets the opposite
+    bias. The fixed forget bias of 1 keeps a state only ~4 steps, too short for
+    the optimiser to discover dependencies 25+ steps back.
+    """
+    if isinstance(layer, layers.Bidirectional):
+        chrono_init(layer.forward_layer, t_max)
+        chrono_init(layer.backward_layer, t_max)
+        return
+    cell = layer.cell
+    u = cell.units
+    keep = ops.log(keras.random.uniform((u,), 1.0, max(float(t_max) - 1.0, 1.0 + 1e-6)))
+    bias = ops.convert_to_numpy(cell.bias).copy()
+    keep = ops.convert_to_numpy(keep)
+    if isinstance(cell, layers.LSTMCell):  # gate order i, f, c, o
+        bias[:u], bias[u : 2 * u] = -keep, keep
+    else:  # GRU gate order z, r, h; state_t = z * state_{t-1} + (1 - z) * candidate
+        bias[..., :u] = 0.0
+        bias[(0, slice(0, u)) if bias.ndim == 2 else slice(0, u)] = keep
+    cell.bias.assign(bias)
+
+
 def build_rnn(window, n_channels, out_steps, n_future, *, cell="lstm", units=(32,), bidirectional=False,
               dropout=0.0, recurrent_dropout=0.0, l2=0.0, head="dense", peephole=False):
     """Encoder of stacked recurrent layers; ``head='dense'`` maps the last state to all steps,
@@ -39,14 +67,21 @@ def build_rnn(window, n_channels, out_steps, n_future, *, cell="lstm", units=(32
         layer = _recurrent(cell, u, return_sequences=return_sequences, return_state=return_state, **opts)
         return layers.Bidirectional(layer) if bidirectional else layer
 
+    def encode(u, x, return_sequences, return_state):
+        layer = encoder_layer(u, return_sequences, return_state)
+        out = layer(x)
+        if cell in ("lstm", "gru") and not peephole:
+            chrono_init(layer, window)
+        return out
+
     past, future = make_inputs(window, n_channels, out_steps, n_future)
     x = past
     if peephole and dropout:
         x = layers.Dropout(dropout)(x)
     for u in units[:-1]:
-        x = encoder_layer(u, True, False)(x)
+        x = encode(u, x, True, False)
     seq2seq = head == "seq2seq"
-    encoded = encoder_layer(units[-1], False, seq2seq)(x)
+    encoded = encode(units[-1], x, False, seq2seq)
     if not seq2seq:
         return model_from(past, future, dense_head(encoded, future, out_steps, l2), f"{cell}_dense")
 

@@ -28,15 +28,17 @@ def _select(batch, target_slice, future_slice):
 
 def train_network(net, source, train_starts, val_starts, *, target_slice=slice(None), epochs=100, batch_size=32,
                   learning_rate=1e-3, optimizer="adam", clipnorm=None, loss="mse", patience=10, seed=0,
-                  verbose=0):
+                  verbose=0, jit_compile="auto"):
     """Fit ``net`` on windows of a :class:`~tsforecast.windowing.WindowSource`.
 
     Early stopping watches the chronological validation windows (training loss
-    when there are none) and restores the best weights.
+    when there are none) and restores the best weights. ``jit_compile`` goes to
+    ``Model.compile``: ``"auto"`` leaves XLA off for TensorFlow on CPU, where
+    compiling costs more than it saves for small fits (on for JAX).
     """
     if loss not in LOSSES:
         raise ParameterError(f"loss must be one of {tuple(LOSSES)}, got {loss!r}.")
-    net.compile(optimizer=make_optimizer(optimizer, learning_rate, clipnorm), loss=LOSSES[loss])
+    net.compile(optimizer=make_optimizer(optimizer, learning_rate, clipnorm), loss=LOSSES[loss], jit_compile=jit_compile)
     has_val = len(val_starts) > 0
     callbacks = [keras.callbacks.EarlyStopping(monitor="val_loss" if has_val else "loss", patience=patience,
                                                restore_best_weights=True)]
@@ -54,7 +56,7 @@ def train_network(net, source, train_starts, val_starts, *, target_slice=slice(N
 
     train = source.tf_dataset(train_starts, batch_size, shuffle=True, seed=seed).map(pick)
     val = source.tf_dataset(val_starts, batch_size, shuffle=False).map(pick) if has_val else None
-    return net.fit(train, validation_data=val, **fit_kw)
+    return net.fit(train, validation_data=val, shuffle=False, **fit_kw)  # the dataset shuffles itself
 
 
 def predict_batched(net, inputs, batch_size=4096) -> np.ndarray:

@@ -1,0 +1,267 @@
+"""Batch jobs: chunked streaming, bad series isolated, resume after a kill, joblib and Dask back ends."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsforecast.batch import load_job, read_forecasts, run_batch
+from tsforecast.batch import io as bio
+from tsforecast.batch import runner
+from tsforecast.exceptions import ConfigError, DataFileError, ParameterError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def long_table(n_series, length=30, seed=0, start="2021-01-01"):
+    rng = np.random.default_rng(seed)
+    values = rng.normal(10, 2, size=(n_series, length)).cumsum(axis=1)
+    ts = pd.date_range(start, periods=length, freq="h")
+    return pd.DataFrame({
+        "id": np.repeat([f"s{i:04d}" for i in range(n_series)], length),
+        "timestamp": np.tile(ts, n_series),
+        "value": values.ravel(),
+    })
+
+
+def seasonal_truth(df, m, horizon):
+    """Seasonal naive by hand: y[T+h] = y[T - m + (h-1) % m], timestamps continue hourly."""
+    rows = []
+    for key, part in df.groupby("id", sort=True):
+        y = part["value"].to_numpy()
+        last = part["timestamp"].iloc[-1]
+        for h in range(1, horizon + 1):
+            rows.append((key, last + pd.Timedelta(hours=h), h, y[len(y) - m + (h - 1) % m]))
+    return pd.DataFrame(rows, columns=["id", "timestamp", "step", "forecast"])
+
+
+def sort(df):
+    return df.sort_values(["id", "step"]).reset_index(drop=True)
+
+
+def job_dict(tmp_path, inp, out="out", **kw):
+    job = {"input": str(inp), "output": str(tmp_path / out), "model": "seasonal_naive", "horizon": 5,
+           "params": {"m": 4}, "run": {"chunk_size": 7}}
+    job.update(kw)
+    return job
+
+
+@pytest.fixture
+def table_csv(tmp_path):
+    df = long_table(30)
+    path = tmp_path / "in.csv"
+    df.to_csv(path, index=False)
+    return df, path
+
+
+def test_batch_matches_hand_computed_forecasts_and_writes_one_file_per_chunk(tmp_path, table_csv):
+    df, path = table_csv
+    summary = run_batch(job_dict(tmp_path, path), progress=False)
+    assert (summary.n_series, summary.n_done, summary.n_failed, summary.n_chunks) == (30, 30, 0, 5)
+    out = tmp_path / "out"
+    assert sorted(p.name for p in out.glob("part-*")) == [f"part-{i:05d}.parquet" for i in range(5)]
+    assert pd.read_parquet(out / "part-00000.parquet")["id"].nunique() == 7
+    got = sort(read_forecasts(out))
+    pd.testing.assert_frame_equal(got, seasonal_truth(df, 4, 5), check_dtype=False)
+    assert pd.read_csv(out / "errors.csv").empty
+    assert '"n_done": 30' in (out / "summary.json").read_text()
+
+
+def test_bad_series_go_to_errors_and_the_rest_are_forecast(tmp_path):
+    df = long_table(8)
+    df["value"] = df["value"].astype(object)
+    df.loc[df.id == "s0001", "value"] = df.loc[df.id == "s0001", "value"].where(lambda v: v.index % 30 != 5, "12,5x")
+    df.loc[df.id == "s0003", "value"] = np.nan
+    df = df[(df.id != "s0005") | (df.index % 30 < 3)]  # 3 points < m=4
+    dup = df[df.id == "s0006"].iloc[[3]]
+    df = pd.concat([df[df.id < "s0006"], dup, df[df.id >= "s0006"]]).reset_index(drop=True)
+    path = tmp_path / "bad.csv"
+    df.to_csv(path, index=False)
+    summary = run_batch(job_dict(tmp_path, path, run={"chunk_size": 3}), progress=False)
+    errors = pd.read_csv(tmp_path / "out" / "errors.csv").set_index("id")["reason"]
+    assert sorted(errors.index) == ["s0001", "s0003", "s0005", "s0006"]
+    assert "unparsable value '12,5x'" in errors["s0001"]
+    assert errors["s0003"].startswith("MissingValuesError")
+    assert errors["s0005"].startswith("NotEnoughDataError")
+    assert "duplicate timestamps" in errors["s0006"]
+    assert (summary.n_done, summary.n_failed) == (4, 4)
+    good = long_table(8)
+    good = good[good.id.isin(["s0000", "s0002", "s0004", "s0007"])]
+    pd.testing.assert_frame_equal(sort(read_forecasts(tmp_path / "out")), seasonal_truth(good, 4, 5), check_dtype=False)
+
+
+def test_missing_interpolate_fills_interior_gaps(tmp_path):
+    df = long_table(3, length=12)
+    df.loc[5, "value"] = np.nan  # interior gap of s0000
+    df.loc[23, "value"] = np.nan  # last point of s0001: trimmed, so its forecast repeats the point before
+    path = tmp_path / "gaps.parquet"
+    df.to_parquet(path)
+    run_batch(job_dict(tmp_path, path, model="naive", params={}, missing="interpolate", horizon=2), progress=False)
+    got = sort(read_forecasts(tmp_path / "out")).set_index(["id", "step"])["forecast"]
+    assert got[("s0000", 1)] == df.loc[11, "value"]
+    assert got[("s0001", 2)] == df.loc[22, "value"]
+    assert read_forecasts(tmp_path / "out").query("id == 's0001'")["timestamp"].iloc[0] == df.loc[22, "timestamp"] + pd.Timedelta(hours=1)
+
+
+def test_streaming_reassembles_series_split_across_blocks_and_files(tmp_path, monkeypatch):
+    df = long_table(5, length=11)
+    (tmp_path / "d").mkdir()
+    df.iloc[:27].to_csv(tmp_path / "d" / "a.csv", index=False)  # s0002 continues in the next file
+    df.iloc[27:].to_parquet(tmp_path / "d" / "b.parquet")
+    monkeypatch.setattr(bio, "BLOCK_ROWS", 4)
+    files = bio.table_files(tmp_path / "d")
+    assert bio.scan_ids(files) == [(f"s{i:04d}", 11) for i in range(5)]
+    got = {k: rows["value"].to_numpy() for k, rows in bio.iter_series(files)}
+    want = {k: part["value"].to_numpy() for k, part in df.groupby("id")}
+    assert list(got) == list(want)
+    for k in want:
+        np.testing.assert_array_equal(got[k], want[k])
+
+
+def test_unsorted_input_and_bad_jobs_are_named_errors(tmp_path, table_csv):
+    df, path = table_csv
+    shuffled = tmp_path / "shuffled.csv"
+    df.sample(frac=1, random_state=0).to_csv(shuffled, index=False)
+    with pytest.raises(DataFileError, match="not contiguous"):
+        run_batch(job_dict(tmp_path, shuffled), progress=False)
+    with pytest.raises(ConfigError, match=r"unknown job key\(s\) \['horizn'\]"):
+        load_job({**job_dict(tmp_path, path), "horizn": 3})
+    with pytest.raises(ConfigError, match=r"unknown \[run\] key\(s\) \['n_job'\]"):
+        load_job({**job_dict(tmp_path, path), "run": {"n_job": 2}})
+    with pytest.raises(ConfigError, match="neither a registered forecaster"):
+        load_job(job_dict(tmp_path, path, model="no_such_model"))
+    with pytest.raises(ParameterError, match="m must be an integer"):
+        load_job(job_dict(tmp_path, path, params={"m": 0}))
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_job(job_dict(tmp_path, tmp_path / "nope.csv"))
+    extra = tmp_path / "extra.csv"
+    df.assign(temp=1.0).to_csv(extra, index=False)
+    with pytest.raises(DataFileError, match="extra column"):
+        run_batch(job_dict(tmp_path, extra, output=str(tmp_path / "o2")), progress=False)
+
+
+def test_rerun_keeps_finished_chunks_and_refuses_a_different_job(tmp_path, table_csv):
+    df, path = table_csv
+    job = job_dict(tmp_path, path)
+    run_batch(job, progress=False)
+    first = read_forecasts(tmp_path / "out")
+    (tmp_path / "out" / "part-00002.parquet").unlink()
+    (tmp_path / "out" / ".part-00003.parquet.x.tmp").write_text("half a file")  # left by a kill
+    summary = run_batch(job, progress=False)
+    assert (summary.n_chunks_skipped, summary.n_done) == (4, 30)
+    assert not list((tmp_path / "out").glob(".*.tmp"))
+    pd.testing.assert_frame_equal(sort(read_forecasts(tmp_path / "out")), sort(first))
+    with pytest.raises(ConfigError, match="different job"):
+        run_batch({**job, "horizon": 3}, progress=False)
+
+
+def test_killed_job_resumes_without_loss_or_duplicates(tmp_path):
+    df = long_table(120, length=20)
+    path = tmp_path / "in.parquet"
+    df.to_parquet(path)
+    job = tmp_path / "job.toml"
+    job.write_text(f'input = "in.parquet"\noutput = "killed"\nmodel = "naive"\nhorizon = 3\n'
+                   f'format = "csv"\n[run]\nchunk_size = 2\n')
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "tsforecast", "batch", str(job), "--quiet"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    out = tmp_path / "killed"
+    deadline = time.monotonic() + 120
+    while not (out / "part-00000.csv").exists():
+        assert proc.poll() is None, proc.stderr.read().decode()
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    n_parts = len(list(out.glob("part-*.csv")))
+    assert 1 <= n_parts < 60, "the job must be killed part-way"
+    assert not (out / "summary.json").exists()
+    summary = run_batch(job, progress=False)
+    assert summary.n_chunks_skipped == n_parts
+    assert summary.n_done == 120
+    got = read_forecasts(out)
+    assert not got.duplicated(["id", "step"]).any()
+    full = run_batch({"input": str(path), "output": str(tmp_path / "full"), "model": "naive", "horizon": 3,
+                      "format": "csv", "run": {"chunk_size": 2}}, progress=False)
+    assert full.n_done == 120
+    pd.testing.assert_frame_equal(sort(got), sort(read_forecasts(tmp_path / "full")))
+
+
+def test_local_model_from_a_saved_folder(tmp_path, table_csv):
+    from tsforecast import SeasonalNaiveForecaster
+
+    df, path = table_csv
+    model_dir = tmp_path / "model"
+    y = pd.Series([1.0, 2, 3, 4, 5, 6], index=pd.date_range("2020-01-01", periods=6, freq="h"))
+    SeasonalNaiveForecaster(m=4).fit(y).save(model_dir)
+    run_batch(job_dict(tmp_path, path, model=str(model_dir), params={}), progress=False)
+    pd.testing.assert_frame_equal(sort(read_forecasts(tmp_path / "out")), seasonal_truth(df, 4, 5), check_dtype=False)
+
+
+def test_global_neural_model_predicts_each_chunk_in_one_call(tmp_path, monkeypatch):
+    from tsforecast import LSTMForecaster
+    from tsforecast.models.neural_base import NeuralForecaster
+
+    df = long_table(9, length=24, seed=1)
+    train = {k: pd.Series(p["value"].to_numpy()[:16], index=pd.DatetimeIndex(p["timestamp"].iloc[:16], freq="h"))
+             for k, p in df.groupby("id")}
+    model = LSTMForecaster(lags=6, horizon=2, units=4, epochs=1, batch_size=16, patience=1, seed=0).fit(train)
+    model.save(tmp_path / "lstm")
+    df = pd.concat([df, pd.DataFrame({"id": "short", "timestamp": pd.date_range("2021-01-01", periods=3, freq="h"),
+                                      "value": [1.0, 2, 3]})])
+    path = tmp_path / "in.parquet"
+    df.to_parquet(path)
+    calls = []
+    original = NeuralForecaster._predict_global
+    monkeypatch.setattr(NeuralForecaster, "_predict_global", lambda self, *a: calls.append(1) or original(self, *a))
+    monkeypatch.setattr(runner, "_MODELS", {})
+    summary = run_batch(job_dict(tmp_path, path, model=str(tmp_path / "lstm"), params={}, horizon=3,
+                                 run={"chunk_size": 4}), progress=False)
+    assert summary.n_chunks == 3 and len(calls) == 3  # one batched call per chunk
+    assert summary.n_failed == 1
+    assert "NotEnoughDataError" in pd.read_csv(tmp_path / "out" / "errors.csv")["reason"].iloc[0]
+    got = sort(read_forecasts(tmp_path / "out"))
+    loaded = runner.saved_model(tmp_path / "lstm")
+    one_by_one = pd.concat([loaded.predict(3, y={k: pd.Series(p["value"].to_numpy(), index=pd.DatetimeIndex(
+        p["timestamp"], freq="h"))}) for k, p in df[df.id != "short"].groupby("id")], ignore_index=True)
+    pd.testing.assert_frame_equal(got[["id", "step"]], sort(one_by_one)[["id", "step"]])
+    np.testing.assert_allclose(got["forecast"], sort(one_by_one)["forecast"], rtol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def parallel_input(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("par")
+    df = long_table(60, length=16, seed=3)
+    df.loc[df.id == "s0010", "value"] = np.nan
+    df.to_parquet(tmp / "in.parquet")
+    base = {"input": str(tmp / "in.parquet"), "model": "seasonal_naive", "horizon": 4, "params": {"m": 3},
+            "run": {"chunk_size": 8}}
+    run_batch({**base, "output": str(tmp / "inline")}, progress=False)
+    return tmp, base
+
+
+def test_joblib_processes_give_the_same_files(parallel_input):
+    tmp, base = parallel_input
+    summary = run_batch({**base, "output": str(tmp / "joblib")}, n_jobs=2, progress=False)
+    assert (summary.n_done, summary.n_failed) == (59, 1)
+    for name in [f"part-{i:05d}.parquet" for i in range(8)] + ["errors.csv"]:
+        a, b = tmp / "inline" / name, tmp / "joblib" / name
+        pd.testing.assert_frame_equal(*(pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p) for p in (a, b)))
+
+
+def test_dask_local_cluster_gives_the_same_files(parallel_input):
+    pytest.importorskip("distributed")
+    tmp, base = parallel_input
+    summary = run_batch({**base, "output": str(tmp / "dask"), "run": {"chunk_size": 8, "cluster": "local"}},
+                        progress=False)
+    assert (summary.n_done, summary.n_failed) == (59, 1)
+    for name in [f"part-{i:05d}.parquet" for i in range(8)] + ["errors.csv"]:
+        a, b = tmp / "inline" / name, tmp / "dask" / name
+        pd.testing.assert_frame_equal(*(pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p) for p in (a, b)))
+    assert sort(read_forecasts(tmp / "dask")).equals(sort(read_forecasts(tmp / "inline")))

@@ -1,0 +1,186 @@
+"""The tsforecast command line: help, one-line errors with exit code 2, and round trips against the Python API."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tsforecast.cli import build_parser, main, parse_param
+
+ROOT = Path(__file__).resolve().parents[1]
+SUBCOMMANDS = ("experiment", "fit", "predict", "backtest", "batch", "datasets")
+
+
+@pytest.fixture
+def files(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 120
+    t = np.arange(n)
+    y = 50 + 10 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 1, n)
+    series = tmp_path / "series.csv"
+    pd.DataFrame({"timestamp": pd.date_range("2022-01-01", periods=n, freq="h"), "value": y}).to_csv(series, index=False)
+    long = tmp_path / "long.csv"
+    pd.DataFrame({"id": np.repeat(["a", "b"], 20), "timestamp": np.tile(pd.date_range("2022-01-01", periods=20, freq="D"), 2),
+                  "value": rng.normal(size=40)}).to_csv(long, index=False)
+    (tmp_path / "bad.toml").write_text("input = 'long.csv\nhorizon = 3\n")
+    (tmp_path / "badkey.toml").write_text("input='long.csv'\noutput='o'\nmodel='naive'\nhorizon=3\nhorizn=2\n")
+    (tmp_path / "badmodel.toml").write_text("input='long.csv'\noutput='o'\nmodel='no_such'\nhorizon=3\n")
+    (tmp_path / "notamodel").mkdir()
+    (tmp_path / "notamodel" / "metadata.json").write_text("{not json")
+    (tmp_path / "garbage.parquet").write_bytes(b"this is not parquet")
+    return tmp_path
+
+
+def run(argv, capsys):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("command", SUBCOMMANDS)
+def test_help_on_every_subcommand(command, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([command, "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: tsforecast {command}")
+    assert "--help" in out
+
+
+def test_help_lists_every_subcommand():
+    text = build_parser().format_help()
+    assert all(c in text for c in SUBCOMMANDS)
+
+
+ERROR_CASES = {
+    "fit missing data": (["fit", "--model", "naive", "--data", "{d}/nope.csv", "--out", "{d}/m"], "does not exist"),
+    "fit unknown model": (["fit", "--model", "no_such", "--data", "{d}/series.csv", "--out", "{d}/m"], "unknown model 'no_such'"),
+    "fit malformed param": (["fit", "--model", "naive", "--data", "{d}/series.csv", "--out", "{d}/m", "--param", "lags"], "name=value"),
+    "fit bad param value": (["fit", "--model", "seasonal_naive", "--data", "{d}/series.csv", "--out", "{d}/m", "--param", "m=0"], "m must be"),
+    "fit malformed data": (["fit", "--model", "naive", "--data", "{d}/garbage.parquet", "--out", "{d}/m"], "garbage.parquet"),
+    "predict missing model": (["predict", "--model", "{d}/nope", "--horizon", "3", "--out", "{d}/f.csv"], "not a saved tsforecast model"),
+    "predict corrupt model": (["predict", "--model", "{d}/notamodel", "--horizon", "3", "--out", "{d}/f.csv"], "not valid JSON"),
+    "backtest missing data": (["backtest", "--model", "naive", "--data", "{d}/nope.csv", "--horizon", "2", "--initial", "50"], "does not exist"),
+    "backtest unknown model": (["backtest", "--model", "no_such", "--data", "{d}/series.csv", "--horizon", "2", "--initial", "50"], "unknown model"),
+    "batch missing job": (["batch", "{d}/nope.toml"], "does not exist"),
+    "batch malformed toml": (["batch", "{d}/bad.toml"], "not valid TOML"),
+    "batch unknown key": (["batch", "{d}/badkey.toml"], "unknown job key(s) ['horizn']"),
+    "batch unknown model": (["batch", "{d}/badmodel.toml"], "no_such"),
+    "datasets unknown name": (["datasets", "no_such"], "unknown dataset"),
+    "experiment missing config": (["experiment", "{d}/nope.toml"], "nope.toml"),
+}
+
+
+@pytest.mark.parametrize("case", ERROR_CASES)
+def test_bad_input_exits_2_with_one_line(case, files, capsys):
+    argv, needle = ERROR_CASES[case]
+    code, out, err = run([a.format(d=files) for a in argv], capsys)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tsforecast: error: "), err
+    assert needle in lines[0]
+
+
+def test_bad_input_in_a_real_process_prints_one_line_no_traceback(files):
+    """The same errors through `python -m tsforecast` and the console script, run side by side."""
+    # One case per kind of mistake (each process pays the package import); the in-process test covers the rest.
+    cases = ["fit unknown model", "backtest missing data", "batch malformed toml", "experiment missing config"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    script = Path(sys.executable).parent / "tsforecast"
+    procs = {}
+    for i, case in enumerate(cases):
+        argv = [a.format(d=files) for a in ERROR_CASES[case][0]]
+        prefix = [str(script)] if (i % 2 and script.exists()) else [sys.executable, "-m", "tsforecast"]
+        procs[case] = subprocess.Popen(prefix + argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                       text=True, cwd=files)
+    for case, proc in procs.items():
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 2, (case, err)
+        assert "Traceback" not in err
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("tsforecast: error: "), (case, err)
+        assert ERROR_CASES[case][1] in lines[0]
+
+
+@pytest.mark.parametrize("model, params, python", [
+    ("seasonal_naive", ["m=12"], {"m": 12}),
+    ("ar", ["lags=3"], {"lags": 3}),
+])
+def test_fit_predict_round_trip_equals_python_api(model, params, python, files, capsys):
+    from tsforecast import get_forecaster, list_forecasters
+    from tsforecast.datasets import read_series_file
+
+    if model not in list_forecasters():
+        pytest.skip(f"model {model!r} is not registered yet")
+    argv = ["fit", "--model", model, "--data", files / "series.csv", "--out", files / "model"]
+    for p in params:
+        argv += ["--param", p]
+    assert run(argv, capsys)[0] == 0
+    assert run(["predict", "--model", files / "model", "--horizon", 7, "--out", files / "f.parquet"], capsys)[0] == 0
+    y = read_series_file(files / "series.csv")
+    want = get_forecaster(model, **python).fit(y).predict(7)
+    got = pd.read_parquet(files / "f.parquet")
+    assert list(got.columns) == ["timestamp", "forecast"]
+    assert list(pd.DatetimeIndex(got["timestamp"])) == list(want.index)
+    np.testing.assert_allclose(got["forecast"], want.to_numpy(), rtol=1e-12)
+
+    # From a new history, without refitting: the CLI equals predict(y=...).
+    new = files / "new.csv"
+    pd.DataFrame({"timestamp": y.index[:60], "value": y.to_numpy()[:60] * 2}).to_csv(new, index=False)
+    assert run(["predict", "--model", files / "model", "--horizon", 4, "--data", new, "--out", files / "g.csv"], capsys)[0] == 0
+    fitted = get_forecaster(model, **python).fit(y)
+    want = fitted.predict(4, y=read_series_file(new))
+    np.testing.assert_allclose(pd.read_csv(files / "g.csv")["forecast"], want.to_numpy(), rtol=1e-12)
+
+
+def test_backtest_metrics_equal_python_backtest(files, capsys):
+    from tsforecast.datasets import read_series_file
+    from tsforecast.evaluation import backtest
+
+    code, out, _ = run(["backtest", "--model", "seasonal_naive", "--param", "m=12", "--data", files / "series.csv",
+                        "--horizon", 3, "--initial", 60, "--step", 2, "--out", files / "metrics.csv"], capsys)
+    assert code == 0
+    from tsforecast import SeasonalNaiveForecaster
+
+    want = backtest(SeasonalNaiveForecaster(m=12), read_series_file(files / "series.csv"), initial=60, horizon=3,
+                    step=2).metrics
+    got = pd.read_csv(files / "metrics.csv")
+    assert list(got["step"].astype(str)) == [str(s) for s in want.index]
+    for col in want.columns:
+        np.testing.assert_allclose(got[col], want[col].to_numpy(dtype=float), rtol=1e-9)
+    assert "mae" in out.lower()
+
+
+def test_batch_command_runs_a_job_and_prints_a_summary(files, capsys):
+    (files / "job.toml").write_text("input='long.csv'\noutput='out'\nmodel='naive'\nhorizon=2\nformat='csv'\n")
+    code, out, _ = run(["batch", files / "job.toml", "--quiet"], capsys)
+    assert code == 0
+    assert out.strip().splitlines()[-1].startswith("batch: 2 series forecast, 0 failed")
+    got = pd.read_csv(files / "out" / "part-00000.csv")
+    long = pd.read_csv(files / "long.csv")
+    assert got.groupby("id")["forecast"].first().to_dict() == long.groupby("id")["value"].last().to_dict()
+
+
+def test_datasets_lists_names_and_prints_a_card(capsys):
+    from tsforecast.datasets import list_datasets
+
+    code, out, _ = run(["datasets"], capsys)
+    assert code == 0
+    assert [line.split()[0] for line in out.strip().splitlines()] == list_datasets()
+    code, out, _ = run(["datasets", "traffic_synthetic"], capsys)
+    assert code == 0 and "frequency" in out and "traffic_synthetic" in out
+
+
+@given(st.one_of(st.integers(), st.floats(allow_nan=False), st.booleans(), st.none(),
+                 st.tuples(st.integers(1, 512), st.integers(1, 512)),
+                 st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1).filter(
+                     lambda s: s.lower() not in ("true", "false", "none"))))
+def test_param_values_are_typed_like_python(value):
+    text = value if isinstance(value, str) else repr(value)
+    assert parse_param(f"name={text}") == ("name", value)

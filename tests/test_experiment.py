@@ -1,0 +1,257 @@
+"""The experiment runner: configs, outputs, reproducibility, bad configs."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsforecast.datasets import load_dataset
+from tsforecast.exceptions import ConfigError, ParameterError
+from tsforecast.experiment import add_arguments, load_config, main, run_experiment
+
+REPO = Path(__file__).resolve().parent.parent
+EXPERIMENTS = sorted((REPO / "experiments").glob("*.toml"))
+
+TINY = {
+    "name": "tiny",
+    "seed": 3,
+    "dataset": "traffic_synthetic",
+    "baseline": "naive",
+    "protocol": {"train_fraction": 0.8, "horizon": 6, "step": 12, "metrics": ["mae", "rmse", "mape", "mase"],
+                 "headline": "mae", "coverage": 0.8, "seasonal_period": 24},
+    "models": {
+        "naive": {"model": "naive"},
+        "snaive": {"model": "seasonal_naive", "m": 24},
+        "narx": {"model": "narx", "lags": 24, "hidden": [4], "horizon": 6, "strategy": "mimo", "epochs": 3,
+                 "patience": 1},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("results")
+    return run_experiment(TINY, results_dir=root, progress=False), root
+
+
+def test_writes_every_output(tiny_run):
+    result, _ = tiny_run
+    names = {p.name for p in result.path.iterdir()}
+    assert {"metrics.csv", "timings.csv", "report.md", "forecasts.parquet", "config.json", "forecast_vs_actual.png",
+            "error_by_lead.png", "coverage_by_lead.png"} <= names
+    assert not [n for n in names if n.endswith(".tmp")]
+    for png in result.path.glob("*.png"):
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    report = (result.path / "report.md").read_text()
+    for needed in ("tensorflow", "statsmodels", "--seed 3", "training part", "Diebold", "| snaive |"):
+        assert needed in report
+
+
+def test_metrics_equal_recomputation_from_forecasts(tiny_run):
+    result, _ = tiny_run
+    metrics = pd.read_csv(result.path / "metrics.csv").set_index("model")
+    fc = pd.read_parquet(result.path / "forecasts.parquet")
+    y = load_dataset("traffic_synthetic").data.to_numpy()
+    initial = int(np.floor(0.8 * len(y)))
+    scale = np.mean(np.abs(y[24:initial] - y[: initial - 24]))  # in-sample seasonal naive MAE, m = 24
+    assert set(fc["model"]) == {"naive", "snaive", "narx"}
+    for model, part in fc.groupby("model"):
+        err = part["y_true"].to_numpy() - part["y_pred"].to_numpy()
+        row = metrics.loc[model]
+        assert row["mae"] == pytest.approx(np.mean(np.abs(err)), rel=1e-9)
+        assert row["rmse"] == pytest.approx(np.sqrt(np.mean(err**2)), rel=1e-9)
+        assert row["mape"] == pytest.approx(100 * np.mean(np.abs(err / part["y_true"].to_numpy())), rel=1e-9)
+        assert row["mase"] == pytest.approx(np.mean(np.abs(err)) / scale, rel=1e-9)
+        inside = part.dropna(subset=["lower"])
+        cov = np.mean((inside["y_true"] >= inside["lower"]) & (inside["y_true"] <= inside["upper"]))
+        assert row["coverage"] == pytest.approx(cov)
+    # The naive forecast is the last value before the origin: check it against the series itself.
+    naive = fc[fc["model"] == "naive"]
+    ts = load_dataset("traffic_synthetic").data
+    assert np.allclose(naive["y_pred"].to_numpy(), ts.loc[naive["origin"]].to_numpy())
+    assert (metrics["rank"].sort_values().to_numpy() == [1, 2, 3]).all()
+
+
+def test_same_seed_same_metrics_file(tiny_run, tmp_path):
+    result, _ = tiny_run
+    again = run_experiment(TINY, results_dir=tmp_path, progress=False)
+    assert (again.path / "metrics.csv").read_bytes() == (result.path / "metrics.csv").read_bytes()
+
+
+def _series_csv(path: Path, n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    values = 100 + 10 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 1, n)
+    pd.DataFrame({"timestamp": pd.date_range("2024-01-01", periods=n, freq="h"), "value": values}).to_csv(path, index=False)
+    return values
+
+
+def test_user_csv_dataset_relative_to_config(tmp_path):
+    values = _series_csv(tmp_path / "mine.csv")
+    (tmp_path / "exp.toml").write_text(
+        'dataset = "mine.csv"\nbaseline = "naive"\n[protocol]\ninitial = 240\nhorizon = 3\nstep = 5\n'
+        'metrics = ["mae"]\n[models.naive]\nmodel = "naive"\n[models.snaive]\nmodel = "seasonal_naive"\nm = 12\n'
+    )
+    result = run_experiment(tmp_path / "exp.toml", results_dir=tmp_path / "out", progress=False)
+    assert result.path == tmp_path / "out" / "exp"
+    # Brute force: forecast every origin by hand.
+    errs = {"naive": [], "snaive": []}
+    for o in range(240, 300 - 3 + 1, 5):
+        for h in range(3):
+            errs["naive"].append(values[o + h] - values[o - 1])
+            errs["snaive"].append(values[o + h] - values[o - 12 + h])
+    table = pd.read_csv(result.path / "metrics.csv").set_index("model")
+    for model, e in errs.items():
+        assert table.loc[model, "mae"] == pytest.approx(np.mean(np.abs(e)), rel=1e-12)
+    assert table.loc["snaive", "mae"] < table.loc["naive", "mae"]
+
+
+def test_many_series_per_series_and_global_models(tmp_path):
+    rng = np.random.default_rng(1)
+    frames = []
+    for i, n in enumerate((200, 200, 180)):
+        t = np.arange(n)
+        frames.append(pd.DataFrame({"id": f"s{i}", "timestamp": pd.date_range("2024-01-01", periods=n, freq="h"),
+                                    "value": 50 + 10 * i + 5 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 1, n)}))
+    pd.concat(frames).to_csv(tmp_path / "long.csv", index=False)
+    cfg = {"dataset": str(tmp_path / "long.csv"), "series": "all", "baseline": "naive", "seed": 0,
+           "protocol": {"test_size": 48, "horizon": 4, "step": 8, "metrics": ["mae", "rmse"]},
+           "models": {"naive": {"model": "naive"},
+                      "gru_global": {"model": "gru", "global": True, "lags": 24, "horizon": 4, "units": 4,
+                                     "epochs": 2, "patience": 1}}}
+    result = run_experiment(cfg, results_dir=tmp_path / "out", name="many", progress=False)
+    fc = pd.read_parquet(result.path / "forecasts.parquet")
+    metrics = pd.read_csv(result.path / "metrics.csv").set_index("model")
+    assert set(fc["series"]) == {"s0", "s1", "s2"}
+    for model, part in fc.groupby("model"):
+        per_series = [np.mean(np.abs(p["y_true"] - p["y_pred"])) for _, p in part.groupby("series")]
+        assert metrics.loc[model, "mae"] == pytest.approx(np.mean(per_series), rel=1e-9)
+        # Test part = the last 48 points of each series; origins every 8 steps.
+        for key, p in part.groupby("series"):
+            n = {"s0": 200, "s1": 200, "s2": 180}[key]
+            assert p["origin"].nunique() == len(range(n - 48, n - 4 + 1, 8))
+    assert metrics.loc["gru_global", "fit"] == "global"
+    assert metrics.loc["naive", "n_series"] == 3
+
+
+# -- bad configs ----------------------------------------------------------------------------
+def _cfg(**changes):
+    cfg = {"dataset": "traffic_synthetic", "protocol": {"horizon": 2}, "models": {"naive": {"model": "naive"}}}
+    cfg.update(changes)
+    return cfg
+
+
+@pytest.mark.parametrize("cfg, match", [
+    (_cfg(modles={}), "unknown key 'modles'"),
+    (_cfg(protocol={"horizon": 2, "stepp": 3}), "unknown key 'stepp'"),
+    (_cfg(protocol={"horizon": 0}), "horizon"),
+    (_cfg(protocol={"initial": 10, "train_fraction": 0.5}), "keep one"),
+    (_cfg(models={"x": {"model": "transformer"}}), "unknown model 'transformer'"),
+    (_cfg(models={"x": {"lags": 3}}), "needs model ="),
+    (_cfg(models={"naive": {"model": "naive"}}, baseline="snaive"), "baseline 'snaive'"),
+    (_cfg(dataset="no/such/file.csv"), "no/such/file.csv"),
+    (_cfg(protocol={"metrics": ["mae", "accuracy"]}), "unknown metric 'accuracy'"),
+])
+def test_bad_config_dict(cfg, match, tmp_path):
+    with pytest.raises(ConfigError, match=match):
+        run_experiment(cfg, results_dir=tmp_path, progress=False)
+    assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_bad_parameter_is_parameter_error():
+    with pytest.raises(ParameterError, match=r"models\.net.*lags"):
+        load_config(_cfg(models={"net": {"model": "lstm", "lags": -1}}))
+    with pytest.raises(ParameterError, match=r"models\.x.*colour"):
+        load_config(_cfg(models={"x": {"model": "naive", "colour": 1}}))
+
+
+def test_bad_files(tmp_path):
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "missing.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\n[protocol\nhorizon = 3\n')
+    with pytest.raises(ConfigError, match=r"bad\.toml: invalid TOML.*line 2"):
+        load_config(bad)
+    unknown = tmp_path / "typo.toml"
+    unknown.write_text('dataset = "traffic_synthetic"\nseeed = 1\n[models.naive]\nmodel = "naive"\n')
+    with pytest.raises(ConfigError, match=r"unknown key 'seeed'.*typo\.toml"):
+        load_config(unknown)
+    with pytest.raises(ConfigError, match=r"no \[profiles\.full\]"):
+        load_config(_cfg(), profile="full")
+
+
+def test_profiles_seeds_and_dropping_models():
+    cfg = _cfg(seed=7, models={"naive": {"model": "naive"}, "a": {"model": "lstm"}, "b": {"model": "gru", "seed": 1}},
+               profiles={"full": {"protocol": {"step": 1}, "models": {"a": {"units": 64}, "naive": False}}})
+    quick = load_config(cfg)
+    assert quick.runs[0].models["a"].params == {"seed": 7}
+    assert quick.runs[0].models["b"].params == {"seed": 1}  # its own seed wins
+    assert "seed" not in quick.runs[0].models["naive"].params  # not stochastic
+    full = load_config(cfg, profile="full", seed=11)
+    assert full.runs[0].protocol == {"horizon": 2, "step": 1}
+    assert full.runs[0].models["a"].params == {"units": 64, "seed": 11}
+    assert set(full.runs[0].models) == {"a", "b"}
+
+
+def test_datasets_tables_merge_over_shared_settings():
+    cfg = {"protocol": {"horizon": 4, "step": 2}, "models": {"snaive": {"model": "seasonal_naive", "m": 24}},
+           "datasets": {"hourly": {"dataset": "traffic_synthetic"},
+                        "other": {"dataset": "traffic_synthetic", "protocol": {"step": 5},
+                                  "models": {"snaive": {"m": 12}}}}}
+    runs = load_config(cfg).runs
+    assert [r.label for r in runs] == ["hourly", "other"]
+    assert runs[0].protocol == {"horizon": 4, "step": 2} and runs[1].protocol == {"horizon": 4, "step": 5}
+    assert runs[0].models["snaive"].params == {"m": 24} and runs[1].models["snaive"].params == {"m": 12}
+
+
+@pytest.mark.parametrize("path", EXPERIMENTS, ids=[p.name for p in EXPERIMENTS])
+@pytest.mark.parametrize("profile", ["quick", "full"])
+def test_shipped_configs_are_valid(path, profile):
+    cfg = load_config(path, profile=profile)
+    assert cfg.runs and all(r.models for r in cfg.runs)
+
+
+def test_packaged_default_config_is_valid():
+    cfg = load_config()
+    names = {spec.model for spec in cfg.runs[0].models.values()}
+    assert names == {"naive", "seasonal_naive", "ar", "narx", "tdnn", "simple_rnn", "lstm", "gru"}
+    assert load_config(profile="full").runs[0].protocol["step"] == 1
+
+
+def test_command_line_hooks(tmp_path, capsys):
+    _series_csv(tmp_path / "mine.csv", n=120)
+    (tmp_path / "exp.toml").write_text('dataset = "mine.csv"\n[protocol]\nhorizon = 2\nmetrics = ["mae"]\n'
+                                       '[models.naive]\nmodel = "naive"\n')
+    parser = add_arguments(argparse.ArgumentParser())
+    args = parser.parse_args([str(tmp_path / "exp.toml"), "--results-dir", str(tmp_path / "r"), "--name", "cli",
+                              "--seed", "5", "--no-progress"])
+    assert main(args) == 0
+    assert (tmp_path / "r" / "cli" / "metrics.csv").is_file()
+    assert "--seed 5" in (tmp_path / "r" / "cli" / "report.md").read_text()
+    assert "naive" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_default_experiment_runs_in_minutes(tmp_path):
+    t0 = time.perf_counter()
+    result = run_experiment(results_dir=tmp_path, progress=False)
+    seconds = time.perf_counter() - t0
+    print(f"default experiment: {seconds:.0f} s\n{result.table.to_string()}")
+    assert len(result.table) == 8 and result.table["mape"].notna().all()
+    assert seconds < 600
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_network_traffic_quick_profile(tmp_path):
+    if not os.environ.get("TSFORECAST_DATA_DIR"):
+        pytest.skip("TSFORECAST_DATA_DIR is not set; the Cortez traffic files are not shipped")
+    result = run_experiment(REPO / "experiments" / "network_traffic.toml", results_dir=tmp_path, progress=False)
+    assert set(result.table["dataset"]) == set(result.comparisons)
+    assert result.table["mape"].notna().all()

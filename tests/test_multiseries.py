@@ -1,0 +1,39 @@
+"""Many-series helpers against one date_range per series."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsforecast.multiseries import dict_to_long, stacked_forecasts_to_long
+from tsforecast.validation import future_index
+
+
+def _indexes(kind):
+    if kind == "hourly_mixed_units":
+        a = pd.date_range("2024-01-01", periods=5, freq="h")
+        b = pd.DatetimeIndex(pd.date_range("2024-03-01 07:00", periods=9, freq="h").to_numpy().astype("datetime64[us]"),
+                             freq="h")
+        return [a, b]
+    if kind == "five_minute":
+        return [pd.date_range("2005-06-07 07:00", periods=n, freq="5min") for n in (3, 8)]
+    if kind == "positions":
+        return [pd.RangeIndex(0, 4), pd.RangeIndex(10, 30)]
+    if kind == "month_start":  # not a fixed step: the fallback path
+        return [pd.date_range("2024-01-01", periods=3, freq="MS"), pd.date_range("2020-05-01", periods=4, freq="MS")]
+    return [pd.date_range("2024-01-01", periods=6, freq="h", tz="Europe/Lisbon")]
+
+
+@pytest.mark.parametrize("kind", ["hourly_mixed_units", "five_minute", "positions", "month_start", "tz"])
+def test_stacked_long_equals_one_series_at_a_time(kind):
+    indexes = _indexes(kind)
+    horizon = 3
+    values = np.arange(len(indexes) * horizon, dtype=float).reshape(len(indexes), horizon)
+    ids = [f"s{i}" for i in range(len(indexes))]
+    fast = stacked_forecasts_to_long(ids, indexes, values)
+    slow = dict_to_long({k: pd.Series(v, index=future_index(ix, horizon)) for k, ix, v in zip(ids, indexes, values)})
+    assert list(fast.columns) == ["id", "timestamp", "step", "forecast"]
+    np.testing.assert_array_equal(fast["id"].to_numpy(), slow["id"].to_numpy())
+    np.testing.assert_array_equal(fast["step"].to_numpy(), np.tile([1, 2, 3], len(indexes)))
+    np.testing.assert_array_equal(fast["forecast"].to_numpy(), values.ravel())
+    assert [pd.Timestamp(t) if not isinstance(t, (int, np.integer)) else t for t in fast["timestamp"]] == \
+        [pd.Timestamp(t) if not isinstance(t, (int, np.integer)) else t for t in slow["timestamp"]]

@@ -1,0 +1,183 @@
+"""Streaming reads of long tables and atomic writes of result files.
+
+Inputs are long tables ``id, timestamp, value`` in CSV or Parquet, or a folder
+of them (read in file-name order). They are read in blocks of rows, never
+whole, so the rows of one series must be contiguous (the table sorted or
+grouped by ``id``); :func:`scan_ids` checks that in a cheap first pass that
+reads the ``id`` column only.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import DataFileError, InvalidInputError
+from ..multiseries import LONG_COLUMNS
+from ..validation import check_series
+
+SUFFIXES = (".csv", ".parquet")
+BLOCK_ROWS = 200_000
+
+
+def table_files(path) -> list:
+    """The CSV/Parquet files of ``path`` (one file, or a folder's files sorted by name)."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES and not p.name.startswith("."))
+        if not files:
+            raise DataFileError(f"folder {path} holds no .csv or .parquet files.")
+        return files
+    if not path.is_file():
+        raise DataFileError(f"{path} does not exist.")
+    if path.suffix.lower() not in SUFFIXES:
+        raise DataFileError(f"{path} is neither .csv nor .parquet; convert it or rename it.")
+    return [path]
+
+
+def read_blocks(files, columns=None, rows=BLOCK_ROWS):
+    """Yield DataFrames of at most ``rows`` rows from ``files``, in order; ``id`` as strings."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for f in files:
+        try:
+            if f.suffix.lower() == ".csv":
+                header = pd.read_csv(f, nrows=0).columns
+                _check_columns(header, f)
+                blocks = pd.read_csv(f, chunksize=rows, usecols=columns, dtype={"id": str})
+            else:
+                pf = pq.ParquetFile(f)
+                _check_columns(pf.schema_arrow.names, f)
+                wanted = columns or list(LONG_COLUMNS)  # not the pandas index columns a DataFrame.to_parquet adds
+                blocks = (b.to_pandas() for b in pf.iter_batches(batch_size=rows, columns=wanted))
+            for block in blocks:
+                block["id"] = block["id"].astype(str)
+                yield block
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, pa.ArrowException, UnicodeDecodeError) as exc:
+            raise DataFileError(f"{f} cannot be read as a table: {str(exc).splitlines()[0]}") from None
+
+
+def _check_columns(names, f):
+    missing = [c for c in LONG_COLUMNS if c not in list(names)]
+    if missing:
+        raise DataFileError(
+            f"{f} lacks column(s) {missing}; a batch input is a long table with columns {list(LONG_COLUMNS)}."
+        )
+    extra = [c for c in names if c not in LONG_COLUMNS and not c.startswith("__index_level_")]
+    if extra:
+        raise DataFileError(
+            f"{f} has extra column(s) {extra}; batch jobs do not take exogenous inputs yet, so drop them."
+        )
+
+
+def scan_ids(files) -> list:
+    """Series ids in order, from the ``id`` column alone; checks each series' rows are contiguous.
+
+    Returns a list of (id, n_rows).
+    """
+    seen, order = set(), []
+    current, count = None, 0
+    for block in read_blocks(files, columns=["id"]):
+        ids = block["id"].to_numpy()
+        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+        lengths = np.diff(np.r_[starts, len(ids)])
+        for key, n in zip(ids[starts], lengths):
+            if key == current:
+                count += n
+                continue
+            if current is not None:
+                order.append((current, int(count)))
+            if key in seen:
+                raise DataFileError(
+                    f"the rows of series {key!r} are not contiguous; batch inputs are streamed, so sort them by id "
+                    f"first, e.g. df.sort_values(['id', 'timestamp'], kind='stable')."
+                )
+            seen.add(key)
+            current, count = key, n
+    if current is not None:
+        order.append((current, int(count)))
+    if not order:
+        raise DataFileError("the input holds no rows.")
+    return order
+
+
+def iter_series(files):
+    """Yield ``(id, rows)`` for each series, reading ``files`` block by block."""
+    carry_id, carry = None, []
+    for block in read_blocks(files):
+        ids = block["id"].to_numpy()
+        bounds = np.r_[np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]), len(ids)]
+        for s, e in zip(bounds[:-1], bounds[1:]):
+            key = ids[s]
+            if key != carry_id:
+                if carry:
+                    yield carry_id, pd.concat(carry, ignore_index=True)
+                carry_id, carry = key, []
+            carry.append(block.iloc[s:e])
+    if carry:
+        yield carry_id, pd.concat(carry, ignore_index=True)
+
+
+def rows_to_series(key, rows: pd.DataFrame, missing: str) -> pd.Series:
+    """One series from its long-table rows; a named :class:`InvalidInputError` when unusable."""
+    name = f"series {key!r}"
+    ts = rows["timestamp"]
+    if not pd.api.types.is_numeric_dtype(ts):
+        parsed = pd.to_datetime(ts, errors="coerce")
+        bad = parsed.isna() & ts.notna()
+        if bad.any() or ts.isna().any():
+            first = ts[bad | ts.isna()].iloc[0]
+            raise InvalidInputError(f"{name}: unparsable or missing timestamp {first!r}.")
+        ts = parsed
+    values = rows["value"]
+    if not pd.api.types.is_numeric_dtype(values):
+        num = pd.to_numeric(values, errors="coerce")
+        bad = num.isna() & values.notna()
+        if bad.any():
+            raise InvalidInputError(f"{name}: unparsable value {values[bad].iloc[0]!r} at {ts[bad].iloc[0]}.")
+        values = num
+    order = np.argsort(ts.to_numpy(), kind="stable")
+    series = pd.Series(values.to_numpy(dtype=float)[order], index=pd.Index(ts.to_numpy()[order]), name=key)
+    return check_series(series, name, missing)
+
+
+def write_atomic(df: pd.DataFrame, path, fmt=None):
+    """Write ``df`` to ``path`` (CSV or Parquet by ``fmt`` or suffix) via a temporary file and ``os.replace``.
+
+    A reader (or a rerun after a crash) sees either no file or the whole file.
+    """
+    path = Path(path)
+    fmt = fmt or path.suffix.lower().lstrip(".")
+    if fmt not in ("csv", "parquet"):
+        raise DataFileError(f"cannot write {path}: the name must end in .csv or .parquet.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        if fmt == "csv":
+            df.to_csv(tmp, index=False)
+        else:
+            df.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def read_table(path) -> pd.DataFrame:
+    """Read one whole CSV/Parquet file (for small inputs: the CLI's ``--data``)."""
+    if Path(path).is_dir():
+        raise DataFileError(f"{path} is a folder; pass one .csv or .parquet file.")
+    (f,) = table_files(path)
+    import pyarrow as pa
+
+    try:
+        return pd.read_csv(f) if f.suffix.lower() == ".csv" else pd.read_parquet(f)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, pa.ArrowException, UnicodeDecodeError) as exc:
+        raise DataFileError(f"{f} cannot be read as a table: {str(exc).splitlines()[0]}") from None

@@ -1,0 +1,323 @@
+"""Run a batch job: stream chunks of series, forecast them locally, with joblib or with Dask, write atomically.
+
+The driver process reads the input (one chunk of series at a time), hands
+chunks to workers, and writes each chunk's ``errors`` file and then its
+``part-NNNNN`` file, both via temp file + ``os.replace``. A chunk is finished
+iff its part file exists, so a killed job rerun into the same output folder
+redoes only the missing chunks.
+
+Workers get the job description (small) and the chunk's rows; a saved model
+is loaded from its folder once per worker process and cached by path. With a
+remote Dask scheduler that folder must be visible to the workers at the same
+path (a shared file system).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import ConfigError, NotEnoughDataError, TSForecastError
+from ..validation import MissingValuesWarning
+from .io import iter_series, rows_to_series, scan_ids, table_files, write_atomic
+from .job import BatchJob, load_job
+
+# Data-dependent failures of one series; anything else is a bug and stops the job.
+SERIES_ERRORS = (TSForecastError, np.linalg.LinAlgError, FloatingPointError)
+FORECAST_COLUMNS = ("id", "timestamp", "step", "forecast")
+ERROR_DIR = "_errors"
+MANIFEST = "_job.json"
+
+_MODELS: dict = {}  # saved models loaded in this (worker) process, by path and modification time
+
+
+@dataclass
+class BatchSummary:
+    """What a batch run did; ``str()`` is the one-line summary the CLI prints."""
+
+    n_series: int
+    n_done: int
+    n_failed: int
+    n_chunks: int
+    n_chunks_skipped: int
+    seconds: float
+    output: str
+
+    def __str__(self):
+        kept = f", {self.n_chunks_skipped} of {self.n_chunks} chunks kept from an earlier run" if self.n_chunks_skipped else ""
+        return (f"batch: {self.n_done} series forecast, {self.n_failed} failed (see errors.csv){kept}, "
+                f"{self.seconds:.1f} s -> {self.output}")
+
+
+# -- worker side ---------------------------------------------------------------
+def saved_model(path):
+    """Load the saved model at ``path`` once per process."""
+    from ..persistence import load_model
+
+    key = (str(path), os.stat(Path(path) / "metadata.json").st_mtime_ns)
+    if key not in _MODELS:
+        _MODELS[key] = load_model(path)
+    return _MODELS[key]
+
+
+def _reason(exc) -> str:
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+
+
+def _forecast_one(job: BatchJob, y: pd.Series) -> pd.DataFrame:
+    """Forecast one series with a per-series registry model or a saved single-series model.
+
+    Returns a frame indexed by the forecast timestamps: ``forecast[, lower, upper]``.
+    """
+    if job.saved_model:
+        model = saved_model(job.model)
+        if job.interval is not None:
+            return model.predict_interval(job.horizon, coverage=job.interval, y=y)
+        pred = model.predict(job.horizon, y=y)
+    else:
+        from ..registry import get_forecaster
+
+        pred = get_forecaster(job.model, **job.params).fit(y).predict(job.horizon)
+    return pred.rename("forecast").to_frame()
+
+
+def _stack(keys, frames) -> pd.DataFrame:
+    """Per-series forecast frames (indexed by timestamp) as one long frame, built once from arrays."""
+    lengths = [len(f) for f in frames]
+    out = {"id": np.repeat(np.asarray(keys, dtype=object), lengths),
+           "timestamp": np.concatenate([f.index.to_numpy() for f in frames]),
+           "step": np.concatenate([np.arange(1, n + 1) for n in lengths])}
+    for col in frames[0].columns:
+        out[col] = np.concatenate([f[col].to_numpy() for f in frames])
+    return pd.DataFrame(out)
+
+
+def forecast_chunk(job: BatchJob, items) -> tuple:
+    """Forecasts and errors for one chunk ``[(id, rows), ...]``.
+
+    Returns ``(forecasts, errors)``: DataFrames ``id, timestamp, step, forecast[, lower, upper]``
+    and ``id, reason``. A series that cannot be forecast goes to ``errors``; the others go on.
+    """
+    errors, frames, series = [], [], {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MissingValuesWarning)  # the job asked for interpolation
+        for key, rows in items:
+            try:
+                series[key] = rows_to_series(key, rows, job.missing)
+            except SERIES_ERRORS as exc:
+                errors.append((key, _reason(exc)))
+    if job.global_model:
+        frames = _forecast_global(job, series, errors)
+    else:
+        keys, parts = [], []
+        for key, y in series.items():
+            try:
+                parts.append(_forecast_one(job, y))
+            except SERIES_ERRORS as exc:
+                errors.append((key, _reason(exc)))
+                continue
+            keys.append(key)
+        frames = [_stack(keys, parts)] if parts else []
+    return _concat_forecasts(frames), pd.DataFrame(errors, columns=["id", "reason"])
+
+
+def _forecast_global(job, series, errors):
+    """One batched ``predict`` for the whole chunk; per series only to isolate a failure."""
+    model = saved_model(job.model)
+    L = model.context_length_
+    ok = {}
+    for key, y in series.items():
+        if len(y) < L:
+            errors.append((key, _reason(NotEnoughDataError(f"{len(y)} points; the model needs {L} to forecast from."))))
+        else:
+            ok[key] = y
+    if not ok:
+        return []
+    try:
+        return [model.predict(job.horizon, y=ok)]
+    except SERIES_ERRORS:
+        frames = []
+        for key, y in ok.items():
+            try:
+                frames.append(model.predict(job.horizon, y={key: y}))
+            except SERIES_ERRORS as exc:
+                errors.append((key, _reason(exc)))
+        return frames
+
+
+def _concat_forecasts(frames) -> pd.DataFrame:
+    if not frames:
+        return pd.DataFrame({"id": pd.Series(dtype=str), "timestamp": pd.Series(dtype="datetime64[ns]"),
+                             "step": pd.Series(dtype=np.int64), "forecast": pd.Series(dtype=float)})
+    df = pd.concat(frames, ignore_index=True)
+    df["id"] = df["id"].astype(str)
+    df["step"] = df["step"].astype(np.int64)
+    return df[list(FORECAST_COLUMNS) + [c for c in ("lower", "upper") if c in df.columns]]
+
+
+def _task(job, index, items):
+    fc, err = forecast_chunk(job, items)
+    return index, len(items), fc, err
+
+
+# -- execution back ends -------------------------------------------------------------
+def _inline(job, chunks):
+    for index, items in chunks:
+        yield _task(job, index, items)
+
+
+def _joblib(job, chunks):
+    from joblib import Parallel, delayed
+
+    # pre_dispatch bounds the chunks read ahead of the workers, so memory stays bounded.
+    run = Parallel(n_jobs=job.n_jobs, return_as="generator_unordered", pre_dispatch="2*n_jobs")
+    yield from run(delayed(_task)(job, index, items) for index, items in chunks)
+
+
+def _dask(job, chunks):
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if job.cluster == "local":
+        cluster = LocalCluster(n_workers=job.n_workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster)
+    else:
+        client = Client(job.scheduler, timeout="15s")
+    try:
+        window = 2 * max(1, sum(client.nthreads().values()))
+        chunks = iter(chunks)
+        futures = as_completed()
+
+        def submit():
+            nxt = next(chunks, None)
+            if nxt is not None:
+                futures.add(client.submit(_task, job, *nxt, pure=False))
+
+        for _ in range(window):
+            submit()
+        for fut in futures:
+            result = fut.result()
+            fut.release()
+            submit()
+            yield result
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# -- driver side ----------------------------------------------------------------------
+def part_path(output, index, fmt):
+    return Path(output) / f"part-{index:05d}.{fmt}"
+
+
+def _chunks(files, chunk_size, skip):
+    """``(index, [(id, rows), ...])`` for every chunk not in ``skip``; skipped chunks are read but not kept."""
+    items, index = [], 0
+    for key, rows in iter_series(files):
+        if index not in skip:
+            items.append((key, rows))
+        else:
+            items.append(None)
+        if len(items) == chunk_size:
+            if index not in skip:
+                yield index, items
+            items, index = [], index + 1
+    if items and index not in skip:
+        yield index, items
+
+
+def _prepare_output(job, files, n_series):
+    out = job.output
+    out.mkdir(parents=True, exist_ok=True)
+    (out / ERROR_DIR).mkdir(exist_ok=True)
+    manifest = {
+        "job": job.fingerprint(), "n_series": n_series,
+        "input_files": [[str(f), f.stat().st_size, f.stat().st_mtime_ns] for f in files],
+    }
+    mfile = out / MANIFEST
+    if mfile.exists():
+        if json.loads(mfile.read_text()) != manifest:
+            raise ConfigError(
+                f"output {out} holds results of a different job or of a changed input; "
+                f"use a new output folder or delete it."
+            )
+    elif any(out.glob("part-*")):
+        raise ConfigError(f"output {out} already holds part files not written by tsforecast batch; use a new folder.")
+    else:
+        write_atomic_text(mfile, json.dumps(manifest, indent=1))
+    for stale in [*out.glob(".*.tmp"), *(out / ERROR_DIR).glob(".*.tmp")]:
+        stale.unlink()  # left by a killed run
+
+
+def write_atomic_text(path, text):
+    tmp = Path(path).with_name(f".{Path(path).name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _write_chunk(job, index, fc, err):
+    # The errors file first: a chunk whose part file exists is complete, errors included.
+    write_atomic(err, job.output / ERROR_DIR / f"part-{index:05d}.csv", "csv")
+    write_atomic(fc, part_path(job.output, index, job.format), job.format)
+
+
+def read_forecasts(output) -> pd.DataFrame:
+    """All forecasts of a finished batch output folder, as one DataFrame (for small outputs and tests)."""
+    output = Path(output)
+    parts = sorted(output.glob("part-*.parquet")) + sorted(output.glob("part-*.csv"))
+    frames = [pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p, dtype={"id": str}) for p in parts]
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return _concat_forecasts([])
+    return pd.concat(frames, ignore_index=True)
+
+
+def run_batch(job, *, progress=True, **overrides) -> BatchSummary:
+    """Run a batch forecast job.
+
+    Parameters
+    ----------
+    job : str, Path, dict or BatchJob
+        A TOML job file or its keys (see :mod:`tsforecast.batch.job`).
+    progress : bool
+        Show a tqdm progress bar (series done / total, rate, ETA).
+    **overrides
+        ``n_jobs``, ``scheduler``, ``cluster``, ``chunk_size``, ``n_workers`` replacing ``[run]``.
+
+    Returns
+    -------
+    BatchSummary
+    """
+    from tqdm.auto import tqdm
+
+    t0 = time.perf_counter()
+    job = load_job(job, **overrides)
+    files = table_files(job.input)
+    order = scan_ids(files)
+    n_series = len(order)
+    n_chunks = -(-n_series // job.chunk_size)
+    _prepare_output(job, files, n_series)
+    done = {i for i in range(n_chunks) if part_path(job.output, i, job.format).exists()}
+    backend = _dask if (job.scheduler or job.cluster) else _joblib if job.n_jobs > 1 else _inline
+    with tqdm(total=n_series, unit="series", disable=not progress, desc="batch") as bar:
+        bar.update(sum(min(job.chunk_size, n_series - i * job.chunk_size) for i in done))
+        for index, n, fc, err in backend(job, _chunks(files, job.chunk_size, done)):
+            _write_chunk(job, index, fc, err)
+            bar.update(n)
+    errors = [pd.read_csv(job.output / ERROR_DIR / f"part-{i:05d}.csv", dtype={"id": str}) for i in range(n_chunks)]
+    errors = pd.concat(errors, ignore_index=True)
+    write_atomic(errors, job.output / "errors.csv", "csv")
+    summary = BatchSummary(n_series=n_series, n_done=n_series - len(errors), n_failed=len(errors),
+                           n_chunks=n_chunks, n_chunks_skipped=len(done),
+                           seconds=round(time.perf_counter() - t0, 3), output=str(job.output))
+    write_atomic_text(job.output / "summary.json", json.dumps(asdict(summary), indent=1))
+    return summary

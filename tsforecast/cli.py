@@ -1,0 +1,288 @@
+"""The ``tsforecast`` command line (also ``python -m tsforecast``).
+
+Subcommands: ``experiment``, ``fit``, ``predict``, ``backtest``, ``batch``, ``datasets``.
+Bad input (a missing file, a malformed config, an unknown model) ends with exit
+code 2 and one line ``tsforecast: error: ...`` on stderr; anything else that
+goes wrong is a bug and shows its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import sys
+from pathlib import Path
+
+from .exceptions import ConfigError, DataFileError, TSForecastError
+
+PROG = "tsforecast"
+
+
+# -- helpers ---------------------------------------------------------------------
+def parse_param(text: str):
+    """``"k=v"`` -> ``(k, value)``; the value is a Python literal (int, float, tuple, bool, None) or else a string."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key.isidentifier():
+        raise ConfigError(f"--param must look like name=value (e.g. lags=24), got {text!r}.")
+    raw = raw.strip()
+    lowered = {"true": True, "false": False, "none": None}
+    if raw.lower() in lowered:
+        return key, lowered[raw.lower()]
+    try:
+        value = ast.literal_eval(raw)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        try:
+            return key, float(raw)  # inf, nan (not Python literals)
+        except ValueError:
+            return key, raw
+    return key, tuple(value) if isinstance(value, list) else value
+
+
+def _params(items) -> dict:
+    return dict(parse_param(p) for p in items or [])
+
+
+def _columns(path) -> list:
+    """Column names of a CSV/Parquet file, without reading its rows."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataFileError(f"data file {path} does not exist.")
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            return list(pq.read_schema(path).names)
+        return list(pd.read_csv(path, nrows=0).columns)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, pa.ArrowException, UnicodeDecodeError) as exc:
+        raise DataFileError(f"{path} cannot be read as a table: {str(exc).splitlines()[0]}") from None
+
+
+def read_data(path, missing="raise"):
+    """A ``timestamp,value`` file as a Series, or a long ``id,timestamp,value`` file as a DataFrame."""
+    from .datasets import read_long_file, read_series_file
+
+    if "id" in _columns(path):
+        return read_long_file(path, missing=missing)
+    return read_series_file(path, missing=missing)
+
+
+def _forecast_table(pred):
+    """A forecast Series / interval frame / global long frame as the table ``predict`` writes."""
+    import pandas as pd
+
+    if isinstance(pred, pd.Series):
+        return pd.DataFrame({"timestamp": pred.index, "forecast": pred.to_numpy()})
+    if "id" in pred.columns:
+        return pred
+    return pred.rename_axis("timestamp").reset_index()
+
+
+def _write_table(df, path):
+    from .batch.io import write_atomic
+
+    return write_atomic(df, path)
+
+
+# -- subcommands ------------------------------------------------------------------
+def cmd_fit(args):
+    from .registry import get_forecaster
+
+    model = get_forecaster(args.model, **_params(args.param))
+    y = read_data(args.data, missing=args.missing)
+    model.fit(y, missing=args.missing)
+    model.save(args.out)
+    print(f"fitted {args.model} on {args.data}; saved to {args.out}")
+
+
+def cmd_predict(args):
+    from .persistence import load_model
+
+    model = load_model(args.model)
+    y = None if args.data is None else read_data(args.data)
+    if args.interval is not None:
+        if getattr(model, "is_global_", False):
+            raise ConfigError("--interval works with single-series models only.")
+        pred = model.predict_interval(args.horizon, coverage=args.interval, y=y)
+    else:
+        pred = model.predict(args.horizon, y=y)
+    table = _forecast_table(pred)
+    _write_table(table, args.out)
+    print(f"wrote {len(table)} forecast rows to {args.out}")
+
+
+def cmd_backtest(args):
+    import pandas as pd
+
+    from .evaluation import backtest
+    from .registry import get_forecaster
+
+    model = get_forecaster(args.model, **_params(args.param))
+    y = read_data(args.data, missing=args.missing)
+    if isinstance(y, pd.DataFrame):
+        raise DataFileError(f"{args.data} holds many series (an id column); backtest takes one timestamp,value series.")
+    result = backtest(model, y, initial=args.initial, horizon=args.horizon, step=args.step,
+                      refit=args.refit if args.refit else False, progress=True)
+    with pd.option_context("display.width", 200, "display.max_columns", 50):
+        print(result.metrics.to_string(float_format=lambda v: f"{v:.4g}"))
+    if args.out:
+        _write_table(result.metrics.reset_index(), args.out)
+    if args.predictions:
+        _write_table(result.predictions, args.predictions)
+
+
+def cmd_batch(args):
+    from .batch import run_batch
+
+    summary = run_batch(args.job, progress=not args.quiet, n_jobs=args.n_jobs, scheduler=args.scheduler,
+                        cluster=args.cluster, n_workers=args.n_workers)
+    print(summary)
+
+
+def cmd_datasets(args):
+    import dataclasses
+
+    from .datasets import dataset_info, list_datasets
+
+    if args.name is None:
+        for name in list_datasets():
+            info = dataset_info(name)
+            where = f"file {info.filename} in $TSFORECAST_DATA_DIR" if info.external else "built in"
+            print(f"{name:20s} {info.title} ({where})")
+        return
+    for key, value in dataclasses.asdict(dataset_info(args.name)).items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in value.items())
+        print(f"{key:17s} {value}")
+
+
+def cmd_experiment(args, extra):
+    from . import experiment
+
+    parser = argparse.ArgumentParser(prog=f"{PROG} experiment", description=experiment.__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    experiment.add_arguments(parser)
+    return experiment.main(parser.parse_args(extra))
+
+
+# -- parser -------------------------------------------------------------------------
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _coverage(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a coverage in (0, 1), got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a coverage in (0, 1), got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Fit, evaluate and run time series forecasters (AR, Holt-Winters, NARX, TDNN, RNN/LSTM/GRU).",
+        epilog=f"Run '{PROG} COMMAND --help' for the options of a command.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("experiment", add_help=False, help="run a model comparison experiment from a config",
+                       description="Run a model comparison experiment (options: tsforecast experiment --help).")
+    p.set_defaults(func=None)
+
+    missing_help = "missing values: 'raise' (default) or 'interpolate' interior gaps"
+    param_help = "model parameter name=value (repeatable; values typed like Python: 24, 0.1, (32, 16), true, text)"
+
+    p = sub.add_parser("fit", help="fit a model on a data file and save it",
+                       description="Fit a registered model on a timestamp,value file (or a long id,timestamp,value "
+                                   "file for global models) and save it to a folder.")
+    p.add_argument("--model", required=True, help="registry name, e.g. naive, ar, lstm")
+    p.add_argument("--data", required=True, help="CSV or Parquet file")
+    p.add_argument("--out", required=True, help="folder to save the fitted model to")
+    p.add_argument("--param", action="append", metavar="K=V", help=param_help)
+    p.add_argument("--missing", choices=("raise", "interpolate"), default="raise", help=missing_help)
+    p.set_defaults(func=cmd_fit)
+
+    p = sub.add_parser("predict", help="forecast with a saved model",
+                       description="Forecast with a saved model; writes timestamp, forecast[, lower, upper] "
+                                   "(id, timestamp, step, forecast for global models) as CSV or Parquet by extension.")
+    p.add_argument("--model", required=True, help="saved model folder (from 'tsforecast fit' or model.save)")
+    p.add_argument("--horizon", required=True, type=_positive_int, help="steps ahead")
+    p.add_argument("--out", required=True, help="output file, .csv or .parquet")
+    p.add_argument("--data", help="forecast from this new history instead of the training series (no refit)")
+    p.add_argument("--interval", type=_coverage, metavar="COVERAGE",
+                   help="add conformal lower/upper bounds with this coverage (model must be calibrated)")
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("backtest", help="rolling-origin evaluation of a model on a series",
+                       description="Rolling-origin backtest: fit on the first INITIAL points, forecast HORIZON "
+                                   "steps from every STEP-th origin after, and print the metrics per lead time.")
+    p.add_argument("--model", required=True, help="registry name")
+    p.add_argument("--data", required=True, help="timestamp,value CSV or Parquet file")
+    p.add_argument("--horizon", required=True, type=_positive_int, help="lead times per origin")
+    p.add_argument("--initial", required=True, type=_positive_int, help="points in the first training part")
+    p.add_argument("--step", type=_positive_int, default=1, help="distance between origins (default 1)")
+    p.add_argument("--refit", type=int, default=0, metavar="K", help="refit every K origins (default 0: fit once)")
+    p.add_argument("--param", action="append", metavar="K=V", help=param_help)
+    p.add_argument("--missing", choices=("raise", "interpolate"), default="raise", help=missing_help)
+    p.add_argument("--out", help="write the metrics table to this .csv/.parquet file")
+    p.add_argument("--predictions", help="write every forecast (origin, step, y_true, y_pred) to this file")
+    p.set_defaults(func=cmd_backtest)
+
+    p = sub.add_parser("batch", help="forecast many series from a job file",
+                       description="Run a batch forecast job (TOML). Keys: input, output, model, horizon, format, "
+                                   "missing, interval, [params], [run] n_jobs/scheduler/cluster/chunk_size/n_workers. "
+                                   "A killed job rerun with the same output folder finishes only the missing chunks.")
+    p.add_argument("job", help="job file (.toml)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask scheduler")
+    where.add_argument("--cluster", choices=("local",), help="start a local Dask cluster")
+    p.add_argument("--n-jobs", type=_positive_int, help="local worker processes (overrides [run] n_jobs)")
+    p.add_argument("--n-workers", type=_positive_int, help="workers of --cluster local (default 2)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_batch)
+
+    p = sub.add_parser("datasets", help="list datasets, or describe one",
+                       description="List the bundled and real datasets; with NAME print its card.")
+    p.add_argument("name", nargs="?", help="dataset name")
+    p.set_defaults(func=cmd_datasets)
+    return parser
+
+
+def _one_line(exc) -> str:
+    text = " ".join(str(exc).split())
+    if isinstance(exc, OSError) and not isinstance(exc, TSForecastError):
+        text = f"{exc.strerror or type(exc).__name__}: {exc.filename}" if exc.filename else text or type(exc).__name__
+    return text
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``tsforecast`` command; returns the exit code."""
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    try:
+        if args.command == "experiment":
+            return int(cmd_experiment(args, extra) or 0)
+        if extra:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        return int(args.func(args) or 0)
+    except (TSForecastError, OSError) as exc:
+        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

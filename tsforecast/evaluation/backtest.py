@@ -1,0 +1,297 @@
+"""Rolling-origin backtests: every origin of a test part, predicted in batches.
+
+Origin ``o`` (an integer position) forecasts ``y[o : o + horizon]`` from
+``y[:o]``. Origins run ``initial, initial + step, ...`` while
+``o + horizon <= len(y)``. A model is fitted once (``refit=False``) or a
+fresh clone every ``refit`` origins on the data before that block's first
+origin, and all origins of a block are predicted with one
+``forecaster.predict_at`` call, so no fit ever sees a value at or after an
+origin it is scored on.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from sklearn.base import clone
+from tqdm.auto import tqdm
+
+from ..base import BaseForecaster, check_choice, check_int
+from ..exceptions import InvalidInputError, NotEnoughDataError, ParameterError
+from ..metrics import METRICS
+from ..validation import check_exog, check_horizon, check_series
+from .conformal import check_coverage, online_halfwidth
+
+DEFAULT_METRICS = ("mae", "rmse", "mape", "smape", "mase")
+GREATER_IS_BETTER = frozenset({"r2", "directional_accuracy", "coverage"})
+WINDOWS = ("expanding", "sliding")
+
+
+@dataclass
+class BacktestResult:
+    """Outcome of :func:`backtest`.
+
+    Attributes
+    ----------
+    predictions : pandas.DataFrame
+        One row per (origin, lead): ``origin`` (index label of the last
+        observed point, ``y.index[o - 1]``), ``step`` (1..horizon),
+        ``timestamp`` (label of the target), ``y_true``, ``y_pred``, and with
+        ``coverage`` also ``lower``, ``upper`` (NaN where too few earlier
+        errors were known).
+    metrics : pandas.DataFrame
+        Index ``step``: ``"all"`` then 1..horizon; one column per metric, plus
+        ``coverage`` (share of targets inside their interval, over origins
+        that have bounds) and ``width`` (mean interval width) with ``coverage``.
+    errors : ndarray (n_origins, horizon)
+        ``y_true - y_pred``.
+    origins : ndarray of int
+        Origin positions in ``y``.
+    fit_seconds, predict_seconds : float
+        Wall time summed over all fits / all ``predict_at`` calls.
+    """
+
+    predictions: pd.DataFrame
+    metrics: pd.DataFrame
+    errors: np.ndarray
+    origins: np.ndarray
+    fit_seconds: float
+    predict_seconds: float
+    horizon: int
+    n_fits: int
+    coverage: float | None = None
+    params: dict = field(default_factory=dict)
+
+    @property
+    def n_origins(self) -> int:
+        return len(self.origins)
+
+    def conformal_errors(self) -> np.ndarray:
+        """Out-of-sample errors (n_origins, horizon) to calibrate intervals: ``est.calibrate(result)``."""
+        return self.errors.copy()
+
+
+def _check_initial(initial, n: int) -> int:
+    if isinstance(initial, (bool, np.bool_)):
+        raise ParameterError(f"initial must be an int (points) or a float in (0, 1) (fraction), got {initial!r}.")
+    if isinstance(initial, (float, np.floating)):
+        if not 0 < initial < 1:
+            raise ParameterError(f"initial as a fraction must lie in (0, 1), got {initial!r}.")
+        return int(np.floor(initial * n))
+    if isinstance(initial, (int, np.integer)) and initial >= 1:
+        return int(initial)
+    raise ParameterError(f"initial must be a positive int (points) or a float in (0, 1) (fraction), got {initial!r}.")
+
+
+def _check_refit(refit) -> int:
+    """0 = fit once; k >= 1 = refit every k origins (``True`` means every origin)."""
+    if refit is False or refit is None:
+        return 0
+    if refit is True:
+        return 1
+    return check_int(refit, "refit")
+
+
+def check_metrics(metrics) -> tuple:
+    names = (metrics,) if isinstance(metrics, str) else tuple(metrics)
+    unknown = [m for m in names if m not in METRICS]
+    if not names or unknown:
+        raise ParameterError(f"unknown metric(s) {unknown}; choose from {sorted(METRICS)}.")
+    return names
+
+
+def check_n_jobs(n_jobs) -> int:
+    if isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
+        raise ParameterError(f"n_jobs must be a non-zero integer (-1 = all cores), got {n_jobs!r}.")
+    return int(n_jobs)
+
+
+def as_forecaster(forecaster):
+    if isinstance(forecaster, str):
+        from ..registry import get_forecaster
+
+        return get_forecaster(forecaster)
+    if not isinstance(forecaster, BaseForecaster):
+        raise ParameterError(
+            f"forecaster must be a tsforecast forecaster or a registry name, got {type(forecaster).__name__}."
+        )
+    return forecaster
+
+
+def _run_block(est, series, Xf, start, stop, origins, horizon):
+    """Fit a fresh clone on ``series[start:stop]`` and forecast ``origins`` (positions in ``series``)."""
+    t0 = time.perf_counter()
+    model = clone(est).fit(series.iloc[start:stop], None if Xf is None else Xf.iloc[start:stop])
+    t1 = time.perf_counter()
+    n_fut = model._future_exog_steps(horizon) if Xf is not None else 0
+    # Hand predict_at only data up to the block's last origin (plus the exogenous rows it may need after it);
+    # predict_at reads y[:o] for origin o, so no forecast depends on a value at or after its origin.
+    end = min(len(series), int(origins[-1]) + max(n_fut, 0))
+    hist = series.iloc[start:end]
+    pred = model.predict_at(hist, origins - start, horizon, None if Xf is None else Xf.iloc[start:end])
+    t2 = time.perf_counter()
+    return pred, t1 - t0, t2 - t1
+
+
+def score(actual, pred, names, y_train, seasonal_period, y_ref) -> pd.DataFrame:
+    """Metrics overall (row ``"all"``) and per lead time (rows 1..h); an undefined metric gives NaN and a warning."""
+    h = actual.shape[1]
+    index = pd.Index(["all", *range(1, h + 1)], name="step", dtype=object)
+    table = pd.DataFrame(index=index, columns=list(names), dtype=np.float64)
+    for name in names:
+        fn = METRICS[name]
+        extra = {}
+        if name == "mase":
+            extra = {"y_train": y_train, "m": seasonal_period}
+        elif name == "directional_accuracy":
+            extra = {"y_ref": y_ref}
+        try:
+            table.loc["all", name] = fn(actual, pred, **extra)
+            table.iloc[1:, table.columns.get_loc(name)] = fn(actual, pred, per_horizon=True, **extra)
+        except InvalidInputError as exc:
+            warnings.warn(f"backtest: metric {name!r} is undefined here and set to NaN: {exc}", RuntimeWarning,
+                          stacklevel=3)
+    return table
+
+
+def _interval_scores(actual, lower, upper) -> pd.DataFrame:
+    known = np.isfinite(lower)
+    inside = np.where(known, (actual >= lower) & (actual <= upper), np.nan)
+    width = np.where(known, upper - lower, np.nan)
+    with warnings.catch_warnings():  # leads without any bounds give NaN, which is what we report
+        warnings.simplefilter("ignore", RuntimeWarning)
+        cov = np.concatenate([[np.nanmean(inside)], np.nanmean(inside, axis=0)])
+        wid = np.concatenate([[np.nanmean(width)], np.nanmean(width, axis=0)])
+    return pd.DataFrame({"coverage": cov, "width": wid})
+
+
+def backtest(forecaster, y, X=None, initial=0.5, horizon=None, step=1, refit=False, window="expanding",
+             metrics=DEFAULT_METRICS, n_jobs=1, coverage=None, seasonal_period=1, progress=False,
+             desc=None) -> BacktestResult:
+    """Rolling-origin evaluation of a forecaster over the tail of a series.
+
+    Parameters
+    ----------
+    forecaster : BaseForecaster or str
+        Unfitted template (it is cloned, never modified) or a registry name.
+    y : pandas.Series or 1-D array
+    X : pandas.DataFrame or 2-D array, optional
+        Exogenous data covering ``y`` (for models that take it).
+    initial : int or float
+        Length of the first training part: points (int) or a fraction of
+        ``len(y)`` in (0, 1). The first origin is ``initial``.
+    horizon : int, optional
+        Lead times per origin; default the forecaster's ``horizon`` (or 1).
+    step : int
+        Distance between consecutive origins.
+    refit : False or int
+        ``False``: fit one clone on ``y[:initial]`` and predict every origin in
+        one ``predict_at`` call. ``k``: fit a fresh clone every ``k`` origins on
+        the data before that block's first origin and predict the block in one
+        call (``True`` = every origin). Each fit rebuilds its scaler on its
+        own training data.
+    window : {"expanding", "sliding"}
+        With refits, train on everything before the origin (expanding) or on
+        its last ``initial`` points (sliding; forecasts then also condition
+        only on history from the window's start).
+    metrics : sequence of str
+        Names from :data:`tsforecast.metrics.METRICS`. MASE is scaled by the
+        in-sample seasonal-naive MAE of ``y[:initial]`` with period
+        ``seasonal_period``; ``directional_accuracy`` is measured from the
+        last observed value at each origin. A metric undefined on the data
+        (e.g. MAPE with zeros in ``y``) is NaN with a warning.
+    n_jobs : int
+        Parallel refit blocks (joblib); only useful with ``refit``.
+    coverage : float in (0, 1), optional
+        Add online split-conformal intervals: at origin ``o`` the lead-``h``
+        half-width is the conformal quantile of the absolute lead-``h`` errors
+        of earlier origins ``o'`` with ``o' + h <= o`` (targets already
+        observed). Origins with fewer than ``ceil(coverage/(1-coverage))`` such
+        errors get NaN bounds and are left out of the ``coverage`` metric.
+    seasonal_period : int
+        Season length for MASE.
+    progress : bool
+        Show a tqdm bar over fits.
+    desc : str, optional
+        Label of the progress bar.
+
+    Returns
+    -------
+    BacktestResult
+    """
+    est = as_forecaster(forecaster)
+    series = check_series(y, "y")
+    n = len(series)
+    template = clone(est)
+    template._check_params()
+    horizon = template._default_horizon() if horizon is None else check_horizon(horizon)
+    initial = _check_initial(initial, n)
+    step = check_int(step, "step")
+    every = _check_refit(refit)
+    check_choice(window, WINDOWS, "window")
+    names = check_metrics(metrics)
+    seasonal_period = check_int(seasonal_period, "seasonal_period")
+    n_jobs = check_n_jobs(n_jobs)
+    if coverage is not None:
+        coverage = check_coverage(coverage)
+    need = template._min_length()
+    if initial < need:
+        raise NotEnoughDataError(
+            f"initial={initial} training points, but {type(est).__name__} needs at least {need} to fit; "
+            f"raise initial or use smaller lags/horizon."
+        )
+    origins = np.arange(initial, n - horizon + 1, step)
+    if len(origins) == 0:
+        raise NotEnoughDataError(
+            f"y has {n} points: nothing is left for one origin after initial={initial} with horizon={horizon}; "
+            f"need at least initial + horizon = {initial + horizon} points."
+        )
+    Xf = None if X is None else check_exog(X, series.index, "X")
+
+    if every == 0:
+        blocks = [(0, initial, origins)]
+    else:
+        blocks = [(0 if window == "expanding" else int(b[0]) - initial, int(b[0]), b)
+                  for b in np.split(origins, np.arange(every, len(origins), every))]
+    jobs = (delayed(_run_block)(est, series, Xf, start, stop, block, horizon) for start, stop, block in blocks)
+    runner = Parallel(n_jobs=n_jobs, return_as="generator") if n_jobs != 1 and len(blocks) > 1 else None
+    results = runner(jobs) if runner is not None else (job[0](*job[1], **job[2]) for job in jobs)
+    bar = tqdm(results, total=len(blocks), desc=desc or f"backtest {type(est).__name__}", unit="fit",
+               disable=not progress, leave=False)
+    preds, fit_s, pred_s = [], 0.0, 0.0
+    for pred, f_s, p_s in bar:
+        preds.append(np.asarray(pred, dtype=np.float64))
+        fit_s += f_s
+        pred_s += p_s
+    pred = np.concatenate(preds, axis=0)
+
+    values = series.to_numpy()
+    target = origins[:, None] + np.arange(horizon)
+    actual = values[target]
+    errors = actual - pred
+    table = score(actual, pred, names, values[:initial], seasonal_period, values[origins - 1])
+    frame = {
+        "origin": series.index[origins - 1].repeat(horizon),
+        "step": np.tile(np.arange(1, horizon + 1), len(origins)),
+        "timestamp": series.index[target.ravel()],
+        "y_true": actual.ravel(),
+        "y_pred": pred.ravel(),
+    }
+    if coverage is not None:
+        half = online_halfwidth(errors, origins, coverage)
+        lower, upper = pred - half, pred + half
+        frame.update(lower=lower.ravel(), upper=upper.ravel())
+        iv = _interval_scores(actual, lower, upper)
+        table["coverage"] = iv["coverage"].to_numpy()
+        table["width"] = iv["width"].to_numpy()
+    return BacktestResult(
+        predictions=pd.DataFrame(frame), metrics=table, errors=errors, origins=origins, fit_seconds=fit_s,
+        predict_seconds=pred_s, horizon=horizon, n_fits=len(blocks), coverage=coverage,
+        params={"initial": initial, "step": step, "refit": every, "window": window,
+                "seasonal_period": seasonal_period},
+    )

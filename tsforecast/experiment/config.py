@@ -1,0 +1,313 @@
+"""Experiment configuration: read a TOML file (or a dict), check every key, apply a profile.
+
+A config names one dataset (``dataset = ...``) or several (``[datasets.<label>]``
+tables, each merged over the shared top-level settings), a ``[protocol]``, and
+``[models.<label>]`` tables (``model = "<registry name>"`` plus parameters;
+TOML has no null, so a parameter written ``"none"`` is passed as None).
+``[profiles.<name>]`` tables override any of these; ``--full`` selects
+``profiles.full``. Setting a model table to ``false`` (``lstm = false`` under
+``[models]``) drops that model, e.g. from one dataset or profile.
+
+Everything is checked before anything runs: an unknown key, model or parameter
+fails in a second, not after an hour of training.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+from ..exceptions import ConfigError, ParameterError
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.toml"
+
+TOP_KEYS = {"name", "description", "seed", "dataset", "column", "series", "missing", "protocol", "models",
+            "baseline", "datasets", "profiles"}
+RUN_KEYS = {"dataset", "column", "series", "missing", "protocol", "models", "baseline", "description"}
+PROTOCOL_KEYS = {"initial", "train_fraction", "test_size", "horizon", "step", "refit", "window", "metrics", "headline",
+                 "coverage", "seasonal_period", "n_jobs"}
+# Keys of a model table the runner reads itself; every other key is a model parameter.
+MODEL_RUNNER_KEYS = {"model", "global"}
+WINDOWS = ("expanding", "sliding")
+KNOWN_METRICS = ("mae", "rmse", "mape", "smape", "mase", "r2", "directional_accuracy")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model of an experiment: a registry name and its parameters.
+
+    ``global_`` models are fitted once over all series of a multi-series dataset.
+    """
+
+    label: str
+    model: str
+    params: dict
+    global_: bool = False
+
+    def build(self):
+        """A fresh, unfitted forecaster."""
+        from ..registry import get_forecaster
+
+        return get_forecaster(self.model, **self.params)
+
+
+@dataclass
+class RunSpec:
+    """Everything needed to evaluate the models on one dataset."""
+
+    label: str
+    dataset: str
+    column: str | None
+    series: object
+    missing: str
+    protocol: dict
+    models: dict
+    baseline: str | None
+    base_dir: Path | None = None  # relative dataset paths are looked up here first
+
+
+@dataclass
+class ExperimentConfig:
+    """A checked experiment configuration with its profile applied."""
+
+    name: str
+    seed: int
+    description: str
+    profile: str
+    source: Path | None
+    runs: list
+    resolved: dict = field(repr=False)  # the merged dict (profile applied, seeds filled); saved with the results
+
+
+def _where(source) -> str:
+    return str(source) if source is not None else "the config dict"
+
+
+def read_config_file(path) -> dict:
+    """Parse a TOML (or JSON) config file into a dict; ConfigError with the line on bad syntax."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() == ".json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+
+def _check_keys(table, allowed, where, context):
+    if not isinstance(table, dict):
+        raise ConfigError(f"{context} in {where} must be a table, got {table!r}.")
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ConfigError(f"unknown key {unknown[0]!r} in {context} of {where}; allowed keys: {sorted(allowed)}.")
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    """``override`` merged into a copy of ``base``; nested tables merge, everything else replaces."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_protocol(p, where, context):
+    _check_keys(p, PROTOCOL_KEYS, where, context)
+
+    def bad(key, what):
+        raise ConfigError(f"{context}.{key} in {where} must be {what}, got {p[key]!r}.")
+
+    for key in ("initial", "test_size", "horizon", "step", "seasonal_period", "n_jobs"):
+        if key in p and not (_is_int(p[key]) and p[key] >= 1):
+            bad(key, "an integer >= 1")
+    if "train_fraction" in p and not (isinstance(p["train_fraction"], (int, float)) and 0 < p["train_fraction"] < 1):
+        bad("train_fraction", "a number between 0 and 1")
+    split = [k for k in ("initial", "train_fraction", "test_size") if k in p]
+    if len(split) > 1:
+        raise ConfigError(f"{context} in {where} sets {split}; keep one of them.")
+    if "refit" in p and not (isinstance(p["refit"], bool) or (_is_int(p["refit"]) and p["refit"] >= 1)):
+        bad("refit", "true, false or a positive integer (refit every k origins)")
+    if "window" in p and p["window"] not in WINDOWS:
+        bad("window", f"one of {WINDOWS}")
+    if "metrics" in p:
+        if not (isinstance(p["metrics"], list) and p["metrics"] and all(isinstance(m, str) for m in p["metrics"])):
+            bad("metrics", "a non-empty list of metric names")
+        unknown = [m for m in p["metrics"] if m not in KNOWN_METRICS]
+        if unknown:
+            raise ConfigError(f"unknown metric {unknown[0]!r} in {context}.metrics of {where}; choose from {KNOWN_METRICS}.")
+    if "headline" in p and p["headline"] not in p.get("metrics", KNOWN_METRICS):
+        bad("headline", "one of the protocol's metrics")
+    if "coverage" in p and not (isinstance(p["coverage"], float) and 0 < p["coverage"] < 1):
+        bad("coverage", "a number between 0 and 1 (e.g. 0.9)")
+
+
+def _param_value(value):
+    """TOML has no null and no tuples: ``"none"`` means None, arrays become tuples."""
+    if value == "none":
+        return None
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _model_specs(models, seed, where, context):
+    from ..registry import get_forecaster_class, list_forecasters
+
+    if not isinstance(models, dict) or not models:
+        raise ConfigError(f"{where} defines no models; add [models.<label>] tables with model = \"<name>\".")
+    specs = {}
+    for label, table in models.items():
+        if table is False:
+            continue
+        ctx = f"{context}.{label}"
+        if not isinstance(table, dict):
+            raise ConfigError(f"{ctx} in {where} must be a table (or false to drop the model), got {table!r}.")
+        name = table.get("model")
+        if not isinstance(name, str):
+            raise ConfigError(f"{ctx} in {where} needs model = \"<name>\", one of {list_forecasters()}.")
+        try:
+            cls = get_forecaster_class(name)
+        except ParameterError:
+            raise ConfigError(f"unknown model {name!r} in {ctx} of {where}; choose one of {list_forecasters()}.") from None
+        is_global = table.get("global", False)
+        if not isinstance(is_global, bool):
+            raise ConfigError(f"{ctx}.global in {where} must be true or false.")
+        if is_global and not cls.get_tag("global"):
+            raise ConfigError(f"{ctx} in {where}: model {name!r} cannot be fitted over many series (global = true).")
+        params = {k: _param_value(v) for k, v in table.items() if k not in MODEL_RUNNER_KEYS}
+        if cls.get_tag("stochastic") and "seed" not in params:
+            params["seed"] = seed
+        unknown = sorted(set(params) - set(cls._get_param_names()))
+        if unknown:
+            raise ParameterError(f"{ctx} in {where}: {name!r} has no parameter {unknown[0]!r}; its parameters are "
+                                 f"{cls._get_param_names()}.")
+        spec = ModelSpec(label, name, params, is_global)
+        try:
+            spec.build()._check_params()
+        except ParameterError as exc:
+            raise ParameterError(f"{ctx} in {where}: {exc}") from None
+        specs[label] = spec
+    if not specs:
+        raise ConfigError(f"{where}: every model is switched off; keep at least one.")
+    return specs
+
+
+def _run_spec(label, run, seed, where, base_dir):
+    context = f"datasets.{label}" if label else "the config"
+    dataset = run.get("dataset")
+    if not isinstance(dataset, str) or not dataset:
+        raise ConfigError(f"{context} in {where} needs dataset = \"<name or path to a timestamp,value CSV/Parquet>\".")
+    protocol = run.get("protocol", {})
+    _check_protocol(protocol, where, f"{context + '.' if label else ''}protocol")
+    column = run.get("column")
+    if column is not None and not isinstance(column, str):
+        raise ConfigError(f"column in {where} must be a column name, got {column!r}.")
+    series = run.get("series")
+    if series is not None and not (isinstance(series, str) or _is_int(series) and series >= 1
+                                   or isinstance(series, list) and all(isinstance(s, str) for s in series)):
+        raise ConfigError(f"series in {where} must be an id, a list of ids, a count, or \"all\"; got {series!r}.")
+    missing = run.get("missing", "raise")
+    if missing not in ("raise", "interpolate"):
+        raise ConfigError(f"missing in {where} must be \"raise\" or \"interpolate\", got {missing!r}.")
+    models = _model_specs(run.get("models"), seed, where, f"{context + '.' if label else ''}models")
+    baseline = run.get("baseline")
+    if baseline is not None and baseline not in models:
+        raise ConfigError(f"baseline {baseline!r} in {where} is not one of the models {sorted(models)}.")
+    if any(m.global_ for m in models.values()) and series is None:
+        raise ConfigError(f"{where}: global models need a multi-series dataset and a series selector (e.g. series = \"all\").")
+    return RunSpec(label or Path(dataset).stem, dataset, column, series, missing, protocol, models, baseline, base_dir)
+
+
+def load_config(config=None, *, profile="quick", seed=None, name=None) -> ExperimentConfig:
+    """Read, check and resolve an experiment configuration.
+
+    Parameters
+    ----------
+    config : str, Path, dict or None
+        A TOML (or JSON) file, a dict of the same shape, or None for the
+        packaged default experiment.
+    profile : str
+        ``"quick"`` uses the settings as written (plus ``[profiles.quick]`` if
+        present); any other name applies ``[profiles.<name>]`` (``"full"``:
+        paper scale).
+    seed : int, optional
+        Overrides the config's ``seed``.
+    name : str, optional
+        Overrides the config's ``name`` (the results sub-directory).
+
+    Raises
+    ------
+    ConfigError
+        Missing file, bad syntax, unknown key, model or dataset layout.
+    ParameterError
+        A model parameter the model rejects.
+    """
+    source = None
+    if config is None:
+        config = DEFAULT_CONFIG
+    if isinstance(config, (str, Path)):
+        source = Path(config)
+        raw = read_config_file(source)
+    elif isinstance(config, dict):
+        raw = copy.deepcopy(config)
+    else:
+        raise ConfigError(f"config must be a path to a TOML file, a dict or None, got {type(config).__name__}.")
+    where = _where(source)
+    _check_keys(raw, TOP_KEYS, where, "the top level")
+
+    profiles = raw.pop("profiles", {})
+    if not isinstance(profiles, dict):
+        raise ConfigError(f"profiles in {where} must hold one table per profile, e.g. [profiles.full].")
+    if profile in profiles:
+        override = profiles[profile]
+        _check_keys(override, TOP_KEYS - {"profiles"}, where, f"profiles.{profile}")
+        raw = deep_merge(raw, override)
+    elif profile != "quick":
+        raise ConfigError(f"{where} has no [profiles.{profile}] table; profiles defined: {sorted(profiles) or 'none'}.")
+
+    if seed is not None:
+        raw["seed"] = seed
+    raw.setdefault("seed", 0)
+    if not _is_int(raw["seed"]) or raw["seed"] < 0:
+        raise ConfigError(f"seed in {where} must be a non-negative integer, got {raw['seed']!r}.")
+    if name is not None:
+        raw["name"] = name
+    default_name = source.stem if source is not None else "experiment"
+    raw.setdefault("name", default_name)
+    if not isinstance(raw["name"], str) or not raw["name"] or any(c in raw["name"] for c in "/\\") or raw["name"] in (".", ".."):
+        raise ConfigError(f"name in {where} must be a plain directory name, got {raw['name']!r}.")
+
+    base_dir = source.resolve().parent if source is not None else None
+    datasets = raw.get("datasets")
+    if datasets is not None:
+        if "dataset" in raw:
+            raise ConfigError(f"{where} sets both 'dataset' and [datasets.*]; use one.")
+        if not isinstance(datasets, dict) or not datasets:
+            raise ConfigError(f"[datasets] in {where} must hold one table per dataset.")
+        shared = {k: raw[k] for k in RUN_KEYS if k in raw}
+        runs = []
+        for label, table in datasets.items():
+            _check_keys(table, RUN_KEYS, where, f"datasets.{label}")
+            runs.append(_run_spec(label, deep_merge(shared, table), raw["seed"], where, base_dir))
+    else:
+        runs = [_run_spec(None, raw, raw["seed"], where, base_dir)]
+
+    resolved = copy.deepcopy(raw)
+    return ExperimentConfig(raw["name"], raw["seed"], str(raw.get("description", "")), profile, source, runs, resolved)

@@ -1,0 +1,147 @@
+"""(Seasonal) ARIMA on statsmodels ``SARIMAX``: the classical comparator of the neural forecasters.
+
+Parameters are estimated once, by maximum likelihood on the training series.
+Forecasting from any other history reuses them: the Kalman filter runs once
+over the series with the fitted parameters (no refit), and the forecast from
+every origin is read off the one-step predicted states,
+``E[y_{o+j}] = Z T^j a_{o|o-1} + Z (I + T + ... + T^{j-1}) c + d_{o+j}``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..base import BaseForecaster, check_choice, check_int
+from ..exceptions import ParameterError
+from .ar_model import statsmodels_guard
+
+
+def _check_order(value, name, size):
+    ok = isinstance(value, (tuple, list)) and len(value) == size and all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 0 for v in value
+    )
+    if not ok:
+        raise ParameterError(f"{name} must be a tuple of {size} non-negative integers, got {value!r}.")
+    return tuple(int(v) for v in value)
+
+
+class ARIMAForecaster(BaseForecaster):
+    """SARIMA(p, d, q)(P, D, Q, s) with optional regression on exogenous inputs (``SARIMAX``).
+
+    Parameters
+    ----------
+    order : tuple (p, d, q)
+    seasonal_order : tuple (P, D, Q, s)
+        ``(0, 0, 0, 0)`` for none; ``s`` is the season length in steps.
+    trend : {None, "n", "c"}
+        ``"c"`` adds a constant (a drift when d = 1). Time trends are not
+        offered because their forecasts would depend on where a new history
+        starts.
+    enforce_stationarity, enforce_invertibility : bool
+        Passed to ``SARIMAX``.
+    maxiter : int
+        Optimizer iterations of the maximum-likelihood fit.
+    horizon : int
+        Default number of steps for ``predict``.
+
+    Notes
+    -----
+    With ``X`` the model is a regression with SARIMA errors,
+    ``y_t = x_t' beta + u_t``: it uses the *current* ``x_t``, so ``X`` must be
+    known for every forecast step (calendar effects, planned events), and
+    ``predict`` needs ``X`` for the ``horizon`` steps after the origin.
+
+    Attributes
+    ----------
+    params_ : ndarray
+        Fitted parameters in statsmodels' order (``param_names_``).
+    results_ : statsmodels SARIMAXResults
+        The maximum-likelihood fit (after ``load_model``: a filter run with the
+        stored parameters).
+    """
+
+    _tags = {"exog": True}
+
+    def __init__(self, order=(1, 0, 0), seasonal_order=(0, 0, 0, 0), trend=None, enforce_stationarity=True,
+                 enforce_invertibility=True, maxiter=50, horizon=1):
+        self.order, self.seasonal_order, self.trend = order, seasonal_order, trend
+        self.enforce_stationarity, self.enforce_invertibility = enforce_stationarity, enforce_invertibility
+        self.maxiter, self.horizon = maxiter, horizon
+
+    def _check_params(self):
+        _check_order(self.order, "order", 3)
+        P, D, Q, s = _check_order(self.seasonal_order, "seasonal_order", 4)
+        if (P or D or Q) and s < 2:
+            raise ParameterError(f"seasonal_order has seasonal terms but season length s={s}; set s >= 2.")
+        check_choice(self.trend, (None, "n", "c"), "trend")
+        check_int(self.maxiter, "maxiter")
+        check_int(self.horizon, "horizon")
+
+    def _min_length(self):
+        p, d, q = self.order
+        P, D, Q, s = self.seasonal_order
+        n_params = p + q + P + Q + (self.trend == "c") + 1
+        return d + D * s + max(p + P * s, q + Q * s, 1) + n_params + 1
+
+    def _future_exog_steps(self, horizon):
+        return horizon if getattr(self, "exog_columns_", None) is not None else 0
+
+    def _model(self, y, X):
+        from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+        return SARIMAX(y, exog=X, order=tuple(self.order), seasonal_order=tuple(self.seasonal_order),
+                       trend=self.trend, enforce_stationarity=self.enforce_stationarity,
+                       enforce_invertibility=self.enforce_invertibility)
+
+    def _fit(self, y, X):
+        with statsmodels_guard("ARIMAForecaster fit"):
+            self.results_ = self._model(y, X).fit(disp=False, maxiter=self.maxiter)
+        self.params_ = np.asarray(self.results_.params, dtype=np.float64)
+        self.param_names_ = list(self.results_.model.param_names)
+        self.context_length_ = None
+
+    def _forecast_origins(self, values, Xv, origins, horizon):
+        """Filter ``values`` once with the fitted parameters; forecasts (n_origins, horizon).
+
+        ``Xv`` covers ``values`` and, for exogenous models, at least ``origins.max() + horizon`` rows.
+        """
+        n = len(values)
+        with statsmodels_guard("ARIMAForecaster filter"):
+            model = self._model(values, None if Xv is None else Xv[:n])
+            res = model.filter(self.params_, cov_type="none")  # no standard errors: only the states are needed
+        ssm = model.ssm
+        Z, T = ssm["design"], ssm["transition"]
+        if Z.ndim == 3 or T.ndim == 3:  # SARIMAX keeps them time-invariant; guard against a future change
+            raise NotImplementedError("time-varying SARIMAX system matrices are not supported")
+        c = ssm["state_intercept"]
+        c = c.reshape(len(c), -1)[:, :1]  # constant over time for trend in (None, "n", "c")
+        A = res.predicted_state[:, origins]  # a_{o|o-1}: uses y[:o] only
+        d = np.zeros((len(origins), horizon))
+        if Xv is not None:
+            beta = self.params_[model.k_trend : model.k_trend + model.k_exog]
+            d = (Xv @ beta)[origins[:, None] + np.arange(horizon)]
+        out = np.empty((len(origins), horizon))
+        for j in range(horizon):
+            out[:, j] = (Z @ A)[0] + d[:, j]
+            A = T @ A + c
+        return out
+
+    def _predict(self, Y, XH, XF, horizon):
+        Xv = None if XH is None else (XH[0] if XF is None else np.concatenate([XH[0], XF[0]]))
+        return self._forecast_origins(Y[0], Xv, np.array([Y.shape[1]]), horizon)
+
+    def _predict_origins(self, values, Xv, origins, n_fut, horizon):
+        return self._forecast_origins(values, Xv, origins, horizon)
+
+    def _get_state(self):
+        return {"param_names": self.param_names_}, {"params": self.params_}, []
+
+    def _set_state(self, meta, arrays, networks):
+        self.params_, self.param_names_ = arrays["params"], list(meta["param_names"])
+        X = None if self.X_ is None else self.X_.to_numpy()
+        with statsmodels_guard("ARIMAForecaster load"):
+            self.results_ = self._model(self.y_.to_numpy(), X).filter(self.params_)
+
+    @classmethod
+    def _test_params(cls):
+        return {"order": (1, 0, 0), "trend": "c"}
