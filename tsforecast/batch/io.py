@@ -9,13 +9,12 @@ reads the ``id`` column only.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..atomic import atomic_write
 from ..exceptions import DataFileError, InvalidInputError
 from ..multiseries import LONG_COLUMNS
 from ..validation import check_series
@@ -155,19 +154,9 @@ def write_atomic(df: pd.DataFrame, path, fmt=None):
     fmt = fmt or path.suffix.lower().lstrip(".")
     if fmt not in ("csv", "parquet"):
         raise DataFileError(f"cannot write {path}: the name must end in .csv or .parquet.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        if fmt == "csv":
-            df.to_csv(tmp, index=False)
-        else:
-            df.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
+    if fmt == "csv":
+        return atomic_write(path, lambda tmp: df.to_csv(tmp, index=False))
+    return atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
 
 
 def read_table(path) -> pd.DataFrame:

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..atomic import atomic_write_text
 from ..exceptions import ConfigError, NotEnoughDataError, TSForecastError
 from ..validation import MissingValuesWarning
 from .io import iter_series, rows_to_series, scan_ids, table_files, write_atomic
@@ -253,15 +254,9 @@ def _prepare_output(job, files, n_series):
     elif any(out.glob("part-*")):
         raise ConfigError(f"output {out} already holds part files not written by tsforecast batch; use a new folder.")
     else:
-        write_atomic_text(mfile, json.dumps(manifest, indent=1))
+        atomic_write_text(mfile, json.dumps(manifest, indent=1))
     for stale in [*out.glob(".*.tmp"), *(out / ERROR_DIR).glob(".*.tmp")]:
         stale.unlink()  # left by a killed run
-
-
-def write_atomic_text(path, text):
-    tmp = Path(path).with_name(f".{Path(path).name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def _write_chunk(job, index, fc, err):
@@ -319,5 +314,5 @@ def run_batch(job, *, progress=True, **overrides) -> BatchSummary:
     summary = BatchSummary(n_series=n_series, n_done=n_series - len(errors), n_failed=len(errors),
                            n_chunks=n_chunks, n_chunks_skipped=len(done),
                            seconds=round(time.perf_counter() - t0, 3), output=str(job.output))
-    write_atomic_text(job.output / "summary.json", json.dumps(asdict(summary), indent=1))
+    atomic_write_text(job.output / "summary.json", json.dumps(asdict(summary), indent=1))
     return summary

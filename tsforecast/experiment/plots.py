@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .files import atomic_write
+from ..atomic import atomic_write
 
 
 def _figure(nrows=1, height=3.6):

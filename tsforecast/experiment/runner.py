@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 from ..exceptions import ConfigError
 from .config import ExperimentConfig, RunSpec, load_config
-from .files import atomic_write, atomic_write_text
+from ..atomic import atomic_write, atomic_write_text
 from .plots import plot_by_lead, plot_forecasts
 from .report import markdown_table, protocol_text, scaling_text, versions
 
