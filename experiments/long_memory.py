@@ -14,7 +14,8 @@ single number in the state for ``delay`` steps. Stores are ``period > lags``
 apart, so each window holds at most one of them.
 
 Each model is fitted through the public estimators (``fit(y, X)``, one-step
-MIMO forecasts, ``lags = delay + margin``) on the first ``n_train`` points and
+MIMO forecasts, ``lags = delay + margin``; LSTM and GRU with
+``gate_init='chrono'`` by default, SimpleRNN has no gates) on the first ``n_train`` points and
 scored with ``predict_at`` on the recall targets of the held-out tail (no
 refit, no leakage). The score is MSE / var over those targets: ~0 =
 remembered, ~1 = forgot (predicting 0 scores ~1).
@@ -53,13 +54,14 @@ def recall_task(n, delay, period, seed=0):
 
 
 def score(model_name, delay, seed, *, epochs=10, n_train=30_000, n_test=6_000, period=None, units=16, margin=2,
-          learning_rate=1e-2, batch_size=64):
+          learning_rate=1e-2, batch_size=64, gate_init="chrono"):
     """Fit one model on the first ``n_train`` points; MSE / var on the recall targets of the next ``n_test``."""
     import tsforecast as tsf
 
     period = period or delay + margin + 8
     y, X, targets = recall_task(n_train + n_test, delay, period, seed=seed)
-    model = getattr(tsf, model_name)(lags=delay + margin, horizon=1, units=units, epochs=epochs,
+    gates = {} if model_name == "SimpleRNNForecaster" else {"gate_init": gate_init}
+    model = getattr(tsf, model_name)(**gates, lags=delay + margin, horizon=1, units=units, epochs=epochs,
                                      batch_size=batch_size, learning_rate=learning_rate,
                                      validation_fraction=0.1, patience=epochs, seed=seed)
     model.fit(y.iloc[:n_train], X.iloc[:n_train])
@@ -80,6 +82,8 @@ def main(argv=None):
     p.add_argument("--margin", type=int, default=2, help="extra lags beyond the delay")
     p.add_argument("--learning-rate", type=float, default=1e-2)
     p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--gate-init", choices=("chrono", "unit"), default="chrono",
+                   help="LSTM/GRU gate-bias initialisation ('unit': forget bias 1, GRU Keras default)")
     p.add_argument("--success", type=float, default=0.3, help="MSE/var below this counts as remembered")
     p.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     args = p.parse_args(argv)
@@ -91,12 +95,12 @@ def main(argv=None):
             t = time.perf_counter()
             r = score(name, args.delay, seed, epochs=args.epochs, n_train=args.n_train, period=args.period,
                       units=args.units, margin=args.margin, learning_rate=args.learning_rate,
-                      batch_size=args.batch_size)
+                      batch_size=args.batch_size, gate_init=args.gate_init)
             rows.append({"model": name, "seed": seed, "mse/var": r, "seconds": time.perf_counter() - t})
             print(f"{name:22s} seed={seed} mse/var={r:.3f} ({rows[-1]['seconds']:.0f}s)", flush=True)
     table = pd.DataFrame(rows)
     print(f"\nbackend={keras.backend.backend()} delay={args.delay} epochs={args.epochs} units={args.units} "
-          f"n_train={args.n_train}")
+          f"n_train={args.n_train} gate_init={args.gate_init}")
     print(table.pivot(index="model", columns="seed", values="mse/var").round(3).to_string())
     rate = table.assign(ok=table["mse/var"] < args.success).groupby("model")["ok"].mean()
     print(f"\nsuccess rate (mse/var < {args.success}):\n{rate.to_string()}")

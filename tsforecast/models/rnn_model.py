@@ -28,6 +28,12 @@ class RNNForecaster(NeuralForecaster):
         the encoder state and fed known-future covariates when given.
     clipnorm : float or None
         Gradient clipping; backpropagation through long windows explodes without it.
+    gate_init : {"unit", "chrono"}
+        Gate biases of LSTM / GRU encoders. ``unit``: LSTM forget bias 1, GRU
+        Keras default. ``chrono``: chrono initialisation (Tallec & Ollivier,
+        2018) spread over ``lags`` steps, so dependencies far back in the window
+        are learnable (see :func:`tsforecast.nn.rnn.chrono_init`). Not for
+        SimpleRNN or peephole LSTM.
     strategy, scaler, epochs, batch_size, learning_rate, optimizer, loss, patience, validation_fraction,
     known_future, seed, verbose
         As for :class:`~tsforecast.models.narx_model.NARXForecaster`; default strategy ``'mimo'``.
@@ -38,23 +44,26 @@ class RNNForecaster(NeuralForecaster):
     def __init__(self, lags=48, horizon=24, units=32, bidirectional=False, dropout=0.0, recurrent_dropout=0.0, l2=0.0,
                  head="dense", strategy="mimo", scaler="standard", epochs=200, batch_size=32, learning_rate=1e-3,
                  optimizer="adam", clipnorm=1.0, loss="mse", patience=10, validation_fraction=0.2,
-                 known_future=False, seed=0, verbose=0):
+                 known_future=False, gate_init="unit", seed=0, verbose=0):
         self.lags, self.horizon, self.units, self.bidirectional = lags, horizon, units, bidirectional
         self.dropout, self.recurrent_dropout, self.l2, self.head = dropout, recurrent_dropout, l2, head
         self.strategy, self.scaler, self.epochs, self.batch_size = strategy, scaler, epochs, batch_size
         self.learning_rate, self.optimizer, self.clipnorm, self.loss = learning_rate, optimizer, clipnorm, loss
         self.patience, self.validation_fraction, self.known_future = patience, validation_fraction, known_future
-        self.seed, self.verbose = seed, verbose
+        self.gate_init, self.seed, self.verbose = gate_init, seed, verbose
 
     def _check_params(self):
         super()._check_params()
         check_choice(self.head, ("dense", "seq2seq"), "head")
+        check_choice(self.gate_init, ("unit", "chrono"), "gate_init")
+        if self.gate_init == "chrono" and (self.cell == "simple" or getattr(self, "peephole", False)):
+            raise ParameterError("gate_init='chrono' needs gates: use it with LSTM (peephole=False) or GRU.")
         units = (self.units,) if isinstance(self.units, int) else tuple(self.units)
         if not units or any(not isinstance(u, int) or u < 1 for u in units):
             raise ParameterError(f"units must be a positive int or a tuple of them, got {self.units!r}.")
 
     def _network_options(self):
-        return {}
+        return {"gate_init": self.gate_init}
 
     def _build_network(self, window, n_channels, out_steps, n_future):
         from ..nn.rnn import build_rnn
@@ -93,13 +102,13 @@ class LSTMForecaster(RNNForecaster):
     def __init__(self, lags=48, horizon=24, units=32, bidirectional=False, dropout=0.0, recurrent_dropout=0.0, l2=0.0,
                  head="dense", peephole=False, strategy="mimo", scaler="standard", epochs=200, batch_size=32,
                  learning_rate=1e-3, optimizer="adam", clipnorm=1.0, loss="mse", patience=10,
-                 validation_fraction=0.2, known_future=False, seed=0, verbose=0):
+                 validation_fraction=0.2, known_future=False, gate_init="unit", seed=0, verbose=0):
         super().__init__(lags=lags, horizon=horizon, units=units, bidirectional=bidirectional, dropout=dropout,
                          recurrent_dropout=recurrent_dropout, l2=l2, head=head, strategy=strategy, scaler=scaler,
                          epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, optimizer=optimizer,
                          clipnorm=clipnorm, loss=loss, patience=patience, validation_fraction=validation_fraction,
-                         known_future=known_future, seed=seed, verbose=verbose)
+                         known_future=known_future, gate_init=gate_init, seed=seed, verbose=verbose)
         self.peephole = peephole
 
     def _network_options(self):
-        return {"peephole": self.peephole}
+        return {**super()._network_options(), "peephole": self.peephole}

@@ -9,6 +9,7 @@ from .layers import Squeeze
 from .peephole import PeepholeLSTMCell
 
 CELLS = ("simple", "lstm", "gru")
+GATE_INITS = ("unit", "chrono")
 
 
 def _recurrent(cell, units, *, return_sequences, return_state, dropout, recurrent_dropout, reg, peephole):
@@ -33,8 +34,9 @@ def chrono_init(layer, t_max):
     ``log(u)``, ``u ~ U(1, t_max - 1)``, so at the start of training units keep
     their state for between 1 and ``t_max`` steps and gradients reach the
     start of a ``t_max``-step window; the LSTM input gate gets the opposite
-    bias. The fixed forget bias of 1 keeps a state only ~4 steps, too short for
-    the optimiser to discover dependencies 25+ steps back.
+    bias. The fixed LSTM forget bias of 1 (GRU: update bias 0) lets a state
+    fade within a few steps, and the optimiser then rarely discovers
+    dependencies 25+ steps back (see ``experiments/long_memory.py``).
     """
     if isinstance(layer, layers.Bidirectional):
         chrono_init(layer.forward_layer, t_max)
@@ -54,11 +56,19 @@ def chrono_init(layer, t_max):
 
 
 def build_rnn(window, n_channels, out_steps, n_future, *, cell="lstm", units=(32,), bidirectional=False,
-              dropout=0.0, recurrent_dropout=0.0, l2=0.0, head="dense", peephole=False):
+              dropout=0.0, recurrent_dropout=0.0, l2=0.0, head="dense", peephole=False, gate_init="unit"):
     """Encoder of stacked recurrent layers; ``head='dense'`` maps the last state to all steps,
-    ``head='seq2seq'`` unrolls a recurrent decoder over the steps (fed known-future covariates)."""
+    ``head='seq2seq'`` unrolls a recurrent decoder over the steps (fed known-future covariates).
+
+    ``gate_init='chrono'`` applies :func:`chrono_init` (with ``t_max = window``) to the
+    LSTM / GRU encoder layers; ``'unit'`` keeps the LSTM forget bias at 1 and Keras' GRU default.
+    """
     if cell not in CELLS:
         raise ParameterError(f"cell must be one of {CELLS}, got {cell!r}.")
+    if gate_init not in GATE_INITS:
+        raise ParameterError(f"gate_init must be one of {GATE_INITS}, got {gate_init!r}.")
+    if gate_init == "chrono" and (cell == "simple" or peephole):
+        raise ParameterError("gate_init='chrono' needs a gated Keras cell: use cell 'lstm' (without peephole) or 'gru'.")
     units = (units,) if isinstance(units, int) else tuple(units)
     reg = regularizers.L2(l2) if l2 else None
     opts = dict(dropout=dropout, recurrent_dropout=recurrent_dropout, reg=reg, peephole=peephole)
@@ -70,7 +80,7 @@ def build_rnn(window, n_channels, out_steps, n_future, *, cell="lstm", units=(32
     def encode(u, x, return_sequences, return_state):
         layer = encoder_layer(u, return_sequences, return_state)
         out = layer(x)
-        if cell in ("lstm", "gru") and not peephole:
+        if gate_init == "chrono":
             chrono_init(layer, window)
         return out
 
