@@ -25,6 +25,10 @@ class NARXForecaster(NeuralForecaster):
     strategy : {"recursive", "direct", "mimo"}
     scaler : {"standard", "minmax", "robust", "log", None}
         Target scaling, fitted on the training series only.
+    difference : bool
+        Model first differences (changes) instead of levels; forecasts are summed back onto the
+        last observed value. Use it for prices and trending series, whose levels leave the
+        training range (a network cannot extrapolate levels it never saw).
     epochs, batch_size, learning_rate, optimizer, clipnorm, loss, patience, validation_fraction
         Training (see :func:`tsforecast.nn.training.train_network`): early stopping on the last
         ``validation_fraction`` of windows, best weights restored.
@@ -36,11 +40,11 @@ class NARXForecaster(NeuralForecaster):
     """
 
     def __init__(self, lags=24, exog_lags=None, hidden=(32,), activation="tanh", horizon=1, strategy="recursive",
-                 scaler="standard", epochs=200, batch_size=32, learning_rate=1e-3, optimizer="adam", clipnorm=1.0,
+                 scaler="standard", difference=False, epochs=200, batch_size=32, learning_rate=1e-3, optimizer="adam", clipnorm=1.0,
                  loss="mse", patience=10, validation_fraction=0.2, dropout=0.0, l2=0.0, known_future=False, seed=0,
                  verbose=0):
         self.lags, self.exog_lags, self.hidden, self.activation = lags, exog_lags, hidden, activation
-        self.horizon, self.strategy, self.scaler = horizon, strategy, scaler
+        self.horizon, self.strategy, self.scaler, self.difference = horizon, strategy, scaler, difference
         self.epochs, self.batch_size, self.learning_rate, self.optimizer = epochs, batch_size, learning_rate, optimizer
         self.clipnorm, self.loss, self.patience, self.validation_fraction = clipnorm, loss, patience, validation_fraction
         self.dropout, self.l2, self.known_future, self.seed, self.verbose = dropout, l2, known_future, seed, verbose

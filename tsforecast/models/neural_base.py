@@ -41,6 +41,10 @@ class NeuralForecaster(BaseForecaster):
         check_int(self.patience, "patience", minimum=0)
         check_choice(self.strategy, STRATEGIES, "strategy")
         check_choice(self.scaler, SCALERS, "scaler")
+        check_choice(self.difference, (False, True), "difference")
+        if self.difference and self.scaler == "log":
+            raise ParameterError("difference=True models the raw changes, which can be negative; "
+                                 "use scaler='standard' (or 'robust') with it, not 'log'.")
         if not (isinstance(self.learning_rate, (int, float)) and self.learning_rate > 0):
             raise ParameterError(f"learning_rate must be a positive number, got {self.learning_rate!r}.")
         if self.clipnorm is not None and not self.clipnorm > 0:
@@ -49,7 +53,7 @@ class NeuralForecaster(BaseForecaster):
             raise ParameterError(f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}.")
 
     def _min_length(self):
-        return self._window_length() + self.horizon
+        return self._window_length() + self.horizon + int(bool(self.difference))
 
     def _future_exog_steps(self, horizon):
         if getattr(self, "exog_columns_", None) is None:
@@ -66,8 +70,13 @@ class NeuralForecaster(BaseForecaster):
         return 1 if self.strategy == "recursive" else self.horizon
 
     # -- fitting ---------------------------------------------------------------
+    def _changes(self, y):
+        """What the network models: the values, or their first differences with ``difference=True``
+        (prices and trending traffic leave the training range; their changes do not)."""
+        return np.diff(y, axis=-1) if self.difference else y
+
     def _fit(self, y, X):
-        self.scalers_ = [Scaler(self.scaler).fit(y)]
+        self.scalers_ = [Scaler(self.scaler).fit(self._changes(y))]
         self._train([y], None if X is None else [X])
 
     def _fit_global(self, series, Xs):
@@ -81,14 +90,15 @@ class NeuralForecaster(BaseForecaster):
         self.series_ = series
         self.X_series_ = Xs
         self.exog_columns_ = None if Xs is None else list(next(iter(Xs.values())).columns)
-        self.scalers_ = [Scaler(self.scaler).fit(s.to_numpy()) for s in series.values()]
+        self.scalers_ = [Scaler(self.scaler).fit(self._changes(s.to_numpy())) for s in series.values()]
         self._train([s.to_numpy() for s in series.values()], None if Xs is None else [x.to_numpy() for x in Xs.values()])
 
     def _scaled_channels(self, ys, Xs, scalers):
         chans = []
+        skip = int(bool(self.difference))  # a difference at t pairs with X at t
         for i, (y, sc) in enumerate(zip(ys, scalers)):
-            z = sc.transform(y)[:, None]
-            chans.append(z if Xs is None else np.column_stack([z, (Xs[i] - self.x_loc_) / self.x_scale_]))
+            z = sc.transform(self._changes(y))[:, None]
+            chans.append(z if Xs is None else np.column_stack([z, (Xs[i][skip:] - self.x_loc_) / self.x_scale_]))
         return chans
 
     def _train(self, ys, Xs):
@@ -122,7 +132,7 @@ class NeuralForecaster(BaseForecaster):
             self.history_.append({k: [float(v) for v in vals] for k, vals in hist.history.items()})
         self.n_channels_ = chans[0].shape[1]
         self.n_future_ = n_future
-        self.context_length_ = window
+        self.context_length_ = window + int(bool(self.difference))
 
     # -- prediction ------------------------------------------------------------
     def _predict(self, Y, XH, XF, horizon):
@@ -130,13 +140,16 @@ class NeuralForecaster(BaseForecaster):
 
     def _predict_scaled(self, Y, XH, XF, horizon, scaler):
         """``scaler`` may hold one loc/scale or one per row (arrays of shape (batch, 1))."""
-        Z = scaler.transform(Y)
+        if self.difference:
+            last = Y[:, -1:]
+            XH = None if XH is None else XH[:, 1:]
+        Z = scaler.transform(self._changes(Y))
         past = Z[:, :, None]
         if XH is not None:
             past = np.concatenate([past, (XH - self.x_loc_) / self.x_scale_], axis=2)
         XFs = None if XF is None else (XF - self.x_loc_) / self.x_scale_
-        out = self._run_strategy(past.astype(np.float32), XFs, horizon)
-        return scaler.inverse_transform(out)
+        out = scaler.inverse_transform(self._run_strategy(past.astype(np.float32), XFs, horizon))
+        return last + np.cumsum(out, axis=1) if self.difference else out
 
     def _call(self, net, past, fut):
         from ..nn.training import predict_batched
@@ -191,7 +204,7 @@ class NeuralForecaster(BaseForecaster):
         known = dict(zip(self.ids_, self.scalers_))
         # A series the model never saw is scaled on its own history (all before the origin, so no leakage).
         unseen = [k for k in histories if k not in known]
-        batch = Scaler(self.scaler).fit_many([histories[k].to_numpy() for k in unseen]) if unseen else None
+        batch = Scaler(self.scaler).fit_many([self._changes(histories[k].to_numpy()) for k in unseen]) if unseen else None
         pos = {k: i for i, k in enumerate(unseen)}
         loc = [known[k].loc_ if k in known else batch.loc_[pos[k], 0] for k in histories]
         scale = [known[k].scale_ if k in known else batch.scale_[pos[k], 0] for k in histories]
