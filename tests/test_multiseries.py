@@ -37,3 +37,17 @@ def test_stacked_long_equals_one_series_at_a_time(kind):
     np.testing.assert_array_equal(fast["forecast"].to_numpy(), values.ravel())
     assert [pd.Timestamp(t) if not isinstance(t, (int, np.integer)) else t for t in fast["timestamp"]] == \
         [pd.Timestamp(t) if not isinstance(t, (int, np.integer)) else t for t in slow["timestamp"]]
+
+
+@pytest.mark.parametrize("freq", ["h", "5min", "D", "7D", "15s"])
+@pytest.mark.parametrize("unit", ["ns", "us", "s"])
+def test_constant_step_frequency_matches_pandas_inference(freq, unit):
+    from tsforecast.validation import check_index
+
+    raw = pd.date_range("2024-03-01 07:00", periods=12, freq=freq)
+    stamps = pd.DatetimeIndex(raw.to_numpy().astype(f"datetime64[{unit}]"))  # no freq attached
+    checked = check_index(stamps)
+    assert checked.freq is not None
+    np.testing.assert_array_equal(checked.to_numpy(), stamps.to_numpy())
+    np.testing.assert_array_equal(future_index(checked, 3).to_numpy().astype("datetime64[ns]"),
+                                  pd.date_range(raw[-1], periods=4, freq=pd.infer_freq(raw))[1:].to_numpy())

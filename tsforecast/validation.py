@@ -56,6 +56,11 @@ def check_index(index: pd.Index, name: str = "y") -> pd.Index:
         if not index.is_monotonic_increasing:
             raise FrequencyError(f"{name} timestamps are not sorted; call {name}.sort_index() first.")
         freq = index.freq
+        if freq is None and len(index) >= 3 and index.tz is None:
+            # A constant step is by far the common case; pd.infer_freq costs ~100x more per series.
+            steps = np.diff(index.asi8)
+            if steps[0] > 0 and (steps == steps[0]).all():
+                freq = pd.tseries.frequencies.to_offset(pd.Timedelta(int(steps[0]), unit=index.unit))
         if freq is None and len(index) >= 3:
             with warnings.catch_warnings():  # pandas 3 warns that infer_freq will return an offset
                 warnings.simplefilter("ignore")
