@@ -61,6 +61,8 @@ def check_index(index: pd.Index, name: str = "y") -> pd.Index:
             steps = np.diff(index.asi8)
             if steps[0] > 0 and (steps == steps[0]).all():
                 freq = pd.tseries.frequencies.to_offset(pd.Timedelta(int(steps[0]), unit=index.unit))
+                # Same values, rebuilt with the step: skips pandas re-validating a freq we just checked.
+                return pd.date_range(index[0], periods=len(index), freq=freq, unit=index.unit, name=index.name)
         if freq is None and len(index) >= 3:
             with warnings.catch_warnings():  # pandas 3 warns that infer_freq will return an offset
                 warnings.simplefilter("ignore")
