@@ -82,3 +82,12 @@ def test_suite_catches_lookahead():
 
     with pytest.raises(AssertionError, match="changed forecasts"):
         check_no_lookahead(_PeekingForecaster())
+
+
+def test_every_registered_forecaster_is_a_top_level_name():
+    import tsforecast
+
+    for name in list_forecasters():
+        cls = get_forecaster_class(name)
+        assert getattr(tsforecast, cls.__name__, None) is cls, f"tsforecast.{cls.__name__} is not exported"
+        assert cls.__name__ in tsforecast.__all__
