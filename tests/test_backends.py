@@ -58,6 +58,11 @@ JAX_SCRIPT = textwrap.dedent(
     m.save(sys.argv[1])
     again = tsf.load_model(sys.argv[1]).predict().to_numpy()
     np.testing.assert_array_equal(again, pred)
+    # The compiled train step went to the persistent cache; a refit loads it and gives the same model.
+    from pathlib import Path
+    assert any("train_step" in f.name for f in Path(sys.argv[2]).iterdir()), list(Path(sys.argv[2]).iterdir())
+    refit = tsf.LSTMForecaster(lags=8, horizon=2, units=4, epochs=2, patience=1).fit(y).predict().to_numpy()
+    np.testing.assert_array_equal(refit, pred)
     print("OK", pred)
     """
 )
@@ -67,8 +72,10 @@ JAX_SCRIPT = textwrap.dedent(
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None,
                     reason="jax is not installed (pip install 'tsforecast[jax]' to test the JAX backend)")
 def test_lstm_fits_saves_and_loads_on_jax(tmp_path):
-    env = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    res = subprocess.run([sys.executable, "-c", JAX_SCRIPT, str(tmp_path / "m")], env=env, capture_output=True,
+    env = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "2",
+           "TSFORECAST_JAX_CACHE_DIR": str(tmp_path / "cache")}
+    res = subprocess.run([sys.executable, "-c", JAX_SCRIPT, str(tmp_path / "m"), str(tmp_path / "cache")], env=env,
+                         capture_output=True,
                          text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-3000:]
     assert res.stdout.startswith("OK")

@@ -1,0 +1,62 @@
+"""The shared training routine: zero-weight padding of batches and fixed-shape prediction."""
+
+import keras
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tsforecast.nn.training import make_loss, pad_to_batches, predict_batched
+
+
+def _net(seed=0, n_in=6, n_out=3):
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential([keras.Input((n_in, 1)), keras.layers.LSTM(4), keras.layers.Dense(n_out)])
+
+
+@pytest.mark.parametrize("name", ["mse", "mae", "huber"])
+def test_padded_rows_do_not_change_the_loss(name):
+    rng = np.random.default_rng(0)
+    y_true, y_pred = rng.normal(size=(21, 3)), rng.normal(size=(21, 3))
+    _, yt, w = pad_to_batches(np.zeros((21, 6, 1)), y_true, 32)
+    yp = np.concatenate([y_pred, rng.normal(size=(11, 3))])  # whatever the net says on padding rows
+    assert len(yt) == 32 and w.sum() == 21 and not w[21:].any()
+    padded = float(make_loss(name)(yt, yp, sample_weight=w))
+    err = y_true - y_pred
+    by_hand = {"mse": np.mean(err**2), "mae": np.mean(np.abs(err)),
+               "huber": np.mean(np.where(np.abs(err) <= 1, 0.5 * err**2, np.abs(err) - 0.5))}[name]
+    np.testing.assert_allclose(padded, by_hand, rtol=1e-5)
+
+
+def test_a_padded_step_updates_weights_like_the_unpadded_batch():
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(21, 6, 1)).astype("float32"), rng.normal(size=(21, 3)).astype("float32")
+    nets = []
+    for padded in (False, True):
+        net = _net()
+        net.compile(keras.optimizers.SGD(0.1), loss=make_loss("mse"))
+        if padded:
+            xp, yp, w = pad_to_batches(x, y, 32)
+            net.train_on_batch(xp, yp, sample_weight=w)
+        else:
+            net.train_on_batch(x, y)
+        nets.append(net)
+    for a, b in zip(*(n.get_weights() for n in nets)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(nets[0].get_weights()[0], _net().get_weights()[0]), "the step changed nothing"
+
+
+def test_no_padding_when_batches_are_full():
+    x, y = np.ones((64, 6, 1)), np.ones((64, 3))
+    xp, yp, w = pad_to_batches([x, x], y, 32)
+    assert xp[0] is x and yp is y and w.shape == (64,) and w.all()
+
+
+_NET = _net(seed=3)
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 300), batch=st.sampled_from([32, 64, 128]))
+def test_predict_batched_equals_one_direct_call(n, batch):
+    x = np.random.default_rng(n).normal(size=(n, 6, 1)).astype("float32")
+    np.testing.assert_allclose(predict_batched(_NET, x, batch_size=batch), np.asarray(_NET(x)), rtol=1e-5, atol=1e-6)
