@@ -6,9 +6,8 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import InvalidInputError
+from .panel import LONG_COLUMNS, Panel, column_rows, group_long  # noqa: F401 - LONG_COLUMNS re-exported
 from .validation import check_series, future_index
-
-LONG_COLUMNS = ("id", "timestamp", "value")
 
 
 def is_multi(y) -> bool:
@@ -16,28 +15,23 @@ def is_multi(y) -> bool:
 
 
 def long_to_dict(df: pd.DataFrame) -> dict:
-    """Split a long DataFrame ``id, timestamp, value`` into ``{id: Series}`` (order of first appearance)."""
-    missing = [c for c in LONG_COLUMNS if c not in df.columns]
-    if missing:
-        raise InvalidInputError(
-            f"a long DataFrame needs columns {LONG_COLUMNS}; missing {missing}. Rename yours, "
-            f"e.g. df.rename(columns={{'series': 'id', 'date': 'timestamp', 'y': 'value'}})."
-        )
+    """Split a long DataFrame ``id, timestamp, value`` into ``{id: Series}`` (order of first appearance).
+
+    Only splits (and parses timestamps); :func:`to_series_dict` validates.
+    """
+    keys, offsets, ts, vals = group_long(df)
     out = {}
-    for key, part in df.groupby("id", sort=False):
-        ts = part["timestamp"]
-        if not pd.api.types.is_numeric_dtype(ts):
-            try:
-                ts = pd.to_datetime(ts)
-            except (ValueError, TypeError) as exc:
-                raise InvalidInputError(f"series {key!r}: unparsable timestamp ({exc}).") from None
-        out[str(key)] = pd.Series(part["value"].to_numpy(), index=pd.Index(ts.to_numpy()), name=str(key))
+    for i, key in enumerate(keys):
+        s, e = offsets[i], offsets[i + 1]
+        out[str(key)] = pd.Series(column_rows(vals, s, e), index=pd.Index(column_rows(ts, s, e)), name=str(key))
     return out
 
 
 def to_series_dict(y, missing="raise") -> dict:
     """Validate many series; errors name the series."""
-    raw = long_to_dict(y) if isinstance(y, pd.DataFrame) else dict(y)
+    if isinstance(y, pd.DataFrame):
+        return Panel.from_long(y, missing).to_dict()  # one vectorised pass instead of one check per series
+    raw = dict(y)
     if not raw:
         raise InvalidInputError("no series given (empty dict or DataFrame).")
     out = {}
@@ -56,13 +50,17 @@ def dict_to_long(forecasts: dict, value_name="forecast") -> pd.DataFrame:
                        value_name)
 
 
-def stacked_forecasts_to_long(ids, indexes, values: np.ndarray, value_name="forecast") -> pd.DataFrame:
+def stacked_forecasts_to_long(ids, indexes, values: np.ndarray, value_name="forecast", stamps=None) -> pd.DataFrame:
     """Forecasts ``values`` (n_series, horizon) after each history index in ``indexes`` as a long DataFrame.
 
     Series sharing a fixed step (hourly, 5-minute, daily, positions) get their future
     timestamps from one array operation instead of one ``date_range`` per series.
+    ``stamps`` (from :meth:`tsforecast.panel.Panel.future_stamps`) replaces ``indexes``
+    when the future timestamps are already known.
     """
     n, horizon = values.shape
+    if stamps is not None:
+        return _long_frame(ids, stamps, values, value_name)
     steps = np.arange(1, horizon + 1)
     first = indexes[0] if n else None
     fixed = isinstance(first, pd.DatetimeIndex) and first.tz is None and isinstance(first.freq, pd.offsets.Tick)
@@ -73,13 +71,23 @@ def stacked_forecasts_to_long(ids, indexes, values: np.ndarray, value_name="fore
         stamps = np.array([ix[-1] for ix in indexes])[:, None] + steps
     else:
         stamps = [future_index(ix, horizon).to_numpy() for ix in indexes]
-    return _long_frame(list(ids), list(stamps), list(values), value_name)
+    return _long_frame(ids, stamps, values, value_name)
 
 
 def _long_frame(ids, stamps, values, value_name):
+    ids = np.asarray(list(ids), dtype=object)
+    if isinstance(stamps, np.ndarray) and isinstance(values, np.ndarray) and stamps.ndim == values.ndim == 2:
+        n, horizon = values.shape  # one horizon for all: no per-series work
+        return pd.DataFrame({
+            "id": np.repeat(ids, horizon),
+            "timestamp": stamps.reshape(-1),
+            "step": np.tile(np.arange(1, horizon + 1), n),
+            value_name: values.reshape(-1),
+        })
+    stamps, values = list(stamps), list(values)
     lengths = [len(v) for v in values]
     return pd.DataFrame({
-        "id": np.repeat(np.asarray(ids, dtype=object), lengths),
+        "id": np.repeat(ids, lengths),
         "timestamp": np.concatenate(stamps),
         "step": np.concatenate([np.arange(1, k + 1) for k in lengths]),
         value_name: np.concatenate(values),

@@ -39,24 +39,30 @@ class Scaler:
         self.method = method
 
     def fit(self, y):
-        loc, scale = self._stats([np.asarray(y, dtype=np.float64)])
+        y = np.asarray(y, dtype=np.float64)
+        loc, scale = self._stats(y, np.array([len(y)]))
         self.loc_, self.scale_ = float(loc[0]), float(scale[0])
         return self
 
     def fit_many(self, arrays):
         """Fit one loc/scale per array in one pass; ``loc_`` and ``scale_`` become (n, 1) columns
         that scale a (n, time) batch row by row."""
-        loc, scale = self._stats([np.asarray(a, dtype=np.float64) for a in arrays])
+        arrays = [np.asarray(a, dtype=np.float64) for a in arrays]
+        return self.fit_flat(np.concatenate(arrays), [len(a) for a in arrays])
+
+    def fit_flat(self, values, lengths):
+        """Like :meth:`fit_many` for series given concatenated: ``values`` holds ``lengths[0]`` values
+        of the first series, then the second's, ...; saves splitting a flat panel into arrays."""
+        loc, scale = self._stats(np.asarray(values, dtype=np.float64), np.asarray(lengths, dtype=np.int64))
         self.loc_, self.scale_ = loc[:, None], scale[:, None]
         return self
 
-    def _stats(self, arrays):
+    def _stats(self, y, lengths):
         _check_method(self.method)
-        lengths = np.array([len(a) for a in arrays])
-        y = self._forward(np.concatenate(arrays))
+        y = self._forward(y)
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
         if self.method is None:
-            loc, scale = np.zeros(len(arrays)), np.ones(len(arrays))
+            loc, scale = np.zeros(len(lengths)), np.ones(len(lengths))
         elif self.method in ("standard", "log"):
             loc = np.add.reduceat(y, starts) / lengths
             scale = np.sqrt(np.add.reduceat((y - np.repeat(loc, lengths)) ** 2, starts) / lengths)

@@ -12,7 +12,8 @@ import numpy as np
 
 from ..base import BaseForecaster, check_choice, check_int
 from ..exceptions import ExogenousError, InvalidInputError, NotEnoughDataError, ParameterError
-from ..multiseries import is_multi, stacked_forecasts_to_long, to_series_dict
+from ..multiseries import is_multi, stacked_forecasts_to_long
+from ..panel import Panel, first_differences
 from ..scaling import SCALERS, Scaler
 from ..validation import check_exog, future_index
 from ..windowing import WindowSource
@@ -192,30 +193,41 @@ class NeuralForecaster(BaseForecaster):
             unknown = [k for k in ids if k not in self.series_]
             if unknown:
                 raise InvalidInputError(f"unknown series ids {unknown[:5]}; known: {self.ids_[:5]}...")
-            histories = {k: self.series_[k] for k in ids}
+            panel = Panel.from_dict({k: self.series_[k] for k in ids})
             given = False
         else:
-            histories = to_series_dict(y) if is_multi(y) else {"0": y}
+            # One vectorised validation of all series instead of one check_series per series.
+            if isinstance(y, dict) or not is_multi(y):
+                panel = Panel.from_dict(y if isinstance(y, dict) else {"0": y})
+            else:
+                panel = Panel.from_long(y)
             given = True
         L = self.context_length_
-        short = [k for k, s in histories.items() if len(s) < L]
+        ids = panel.ids
+        short = ids[panel.lengths < L].tolist()
         if short:
             raise NotEnoughDataError(f"series {short[:5]} have fewer than {L} points of history to forecast from.")
         known = dict(zip(self.ids_, self.scalers_))
-        # A series the model never saw is scaled on its own history (all before the origin, so no leakage).
-        unseen = [k for k in histories if k not in known]
-        batch = Scaler(self.scaler).fit_many([self._changes(histories[k].to_numpy()) for k in unseen]) if unseen else None
-        pos = {k: i for i, k in enumerate(unseen)}
-        loc = [known[k].loc_ if k in known else batch.loc_[pos[k], 0] for k in histories]
-        scale = [known[k].scale_ if k in known else batch.scale_[pos[k], 0] for k in histories]
+        is_known = np.array([k in known for k in ids], dtype=bool)
+        loc, scale = np.empty(len(ids)), np.empty(len(ids))
+        for i in np.flatnonzero(is_known):
+            loc[i], scale[i] = known[ids[i]].loc_, known[ids[i]].scale_
+        unseen = np.flatnonzero(~is_known)
+        if len(unseen):
+            # A series the model never saw is scaled on its own history (all before the origin, so no leakage).
+            values, lengths = panel.gather(unseen)
+            if self.difference:
+                values, lengths = first_differences(values, lengths)
+            fitted = Scaler(self.scaler).fit_flat(values, lengths)
+            loc[unseen], scale[unseen] = fitted.loc_[:, 0], fitted.scale_[:, 0]
         batch = Scaler(self.scaler)
-        batch.loc_, batch.scale_ = np.array(loc)[:, None], np.array(scale)[:, None]
-        Y = np.stack([s.to_numpy()[-L:] for s in histories.values()])
-        XH, XF = self._global_exog(histories, X, given, horizon)
+        batch.loc_, batch.scale_ = loc[:, None], scale[:, None]
+        Y = panel.last_values(L)
+        XH, XF = self._global_exog(panel, X, given, horizon)
         pred = self._predict_scaled(Y, XH, XF, horizon, batch)
-        return stacked_forecasts_to_long(histories, [s.index for s in histories.values()], pred)
+        return stacked_forecasts_to_long(ids, None, pred, stamps=panel.future_stamps(horizon))
 
-    def _global_exog(self, histories, X, given, horizon):
+    def _global_exog(self, panel, X, given, horizon):
         if self.exog_columns_ is None:
             if X is not None:
                 raise ExogenousError("the model was fitted without X; do not pass X to predict.")
@@ -224,13 +236,14 @@ class NeuralForecaster(BaseForecaster):
         if (given or n_fut) and not isinstance(X, dict):
             raise ExogenousError("pass X as a dict {id: DataFrame} covering each series' history and horizon.")
         XH, XF = [], []
-        for k, s in histories.items():
+        for i, k in enumerate(panel.ids):
+            index = panel.index(i)  # only here, with X, is a pandas index needed per series
             if given:
-                XH.append(check_exog(X[k], s.index[-L:], f"X[{k!r}]", self.exog_columns_).to_numpy())
+                XH.append(check_exog(X[k], index[-L:], f"X[{k!r}]", self.exog_columns_).to_numpy())
             else:
                 XH.append(self.X_series_[k].to_numpy()[-L:])
             if n_fut:
-                XF.append(check_exog(X[k], future_index(s.index, n_fut), f"X[{k!r}]", self.exog_columns_).to_numpy())
+                XF.append(check_exog(X[k], future_index(index, n_fut), f"X[{k!r}]", self.exog_columns_).to_numpy())
         return np.stack(XH), (np.stack(XF) if n_fut else None)
 
     # -- persistence ---------------------------------------------------------------
