@@ -265,3 +265,31 @@ def test_dask_local_cluster_gives_the_same_files(parallel_input):
         a, b = tmp / "inline" / name, tmp / "dask" / name
         pd.testing.assert_frame_equal(*(pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p) for p in (a, b)))
     assert sort(read_forecasts(tmp / "dask")).equals(sort(read_forecasts(tmp / "inline")))
+
+
+def test_global_chunk_with_a_bad_series_falls_back_and_names_it(tmp_path, monkeypatch):
+    """A chunk whose one-call route fails (here an unparsable value) is redone series by series:
+    the bad series lands in errors.csv and the others get the same forecasts as from a clean chunk."""
+    from tsforecast import LSTMForecaster
+
+    df = long_table(6, length=24, seed=2)
+    train = {k: pd.Series(p["value"].to_numpy(), index=pd.DatetimeIndex(p["timestamp"], freq="h"))
+             for k, p in df.groupby("id")}
+    LSTMForecaster(lags=6, horizon=2, units=4, epochs=1, batch_size=16, patience=1, seed=0).fit(train).save(
+        tmp_path / "lstm")
+    monkeypatch.setattr(runner, "_MODELS", {})
+    clean = tmp_path / "clean.csv"
+    df.to_csv(clean, index=False)
+    bad = df.astype({"value": object})
+    bad.loc[bad.index[(bad["id"] == "s0002").to_numpy()][5], "value"] = "abc"
+    dirty = tmp_path / "dirty.csv"
+    bad.to_csv(dirty, index=False)
+    job = dict(model=str(tmp_path / "lstm"), params={}, horizon=3, run={"chunk_size": 6})
+    run_batch(job_dict(tmp_path, clean, out="clean", **job), progress=False)
+    summary = run_batch(job_dict(tmp_path, dirty, out="dirty", **job), progress=False)
+    assert summary.n_failed == 1 and summary.n_done == 5
+    errors = pd.read_csv(tmp_path / "dirty" / "errors.csv")
+    assert errors["id"].tolist() == ["s0002"] and "abc" in errors["reason"].iloc[0]
+    expected = sort(read_forecasts(tmp_path / "clean"))
+    pd.testing.assert_frame_equal(sort(read_forecasts(tmp_path / "dirty")),
+                                  sort(expected[expected["id"] != "s0002"]))

@@ -115,11 +115,16 @@ def iter_series(files):
             key = ids[s]
             if key != carry_id:
                 if carry:
-                    yield carry_id, pd.concat(carry, ignore_index=True)
+                    yield carry_id, _joined(carry)
                 carry_id, carry = key, []
             carry.append(block.iloc[s:e])
     if carry:
-        yield carry_id, pd.concat(carry, ignore_index=True)
+        yield carry_id, _joined(carry)
+
+
+def _joined(parts):
+    # Most series sit inside one block; concatenating a single part would only cost time.
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
 
 def rows_to_series(key, rows: pd.DataFrame, missing: str) -> pd.Series:

@@ -109,6 +109,11 @@ def forecast_chunk(job: BatchJob, items) -> tuple:
     errors, frames, series = [], [], {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MissingValuesWarning)  # the job asked for interpolation
+        if job.global_model:
+            items = _drop_short(job, items, errors)
+            clean = _forecast_global_chunk(job, items)
+            if clean is not None:
+                return clean, pd.DataFrame(errors, columns=["id", "reason"])
         for key, rows in items:
             try:
                 series[key] = rows_to_series(key, rows, job.missing)
@@ -129,6 +134,35 @@ def forecast_chunk(job: BatchJob, items) -> tuple:
     return _concat_forecasts(frames), pd.DataFrame(errors, columns=["id", "reason"])
 
 
+def _too_short(n, L) -> str:
+    return _reason(NotEnoughDataError(f"{n} points; the model needs {L} to forecast from."))
+
+
+def _drop_short(job, items, errors):
+    """Series with fewer rows than the global model's context go to ``errors``; the rest are returned."""
+    L = saved_model(job.model).context_length_
+    keep = []
+    for key, rows in items:
+        if len(rows) < L:
+            errors.append((key, _too_short(len(rows), L)))
+        else:
+            keep.append((key, rows))
+    return keep
+
+
+def _forecast_global_chunk(job, items):
+    """The whole chunk as one long frame in one ``predict`` call (validated in vectorised passes);
+    None when any series is bad, so that the per-series route can name it and forecast the rest."""
+    if not items:
+        return _concat_forecasts([])
+    model = saved_model(job.model)
+    frame = pd.concat([rows for _, rows in items], ignore_index=True)
+    try:
+        return _concat_forecasts([model.predict(job.horizon, y=frame)])
+    except SERIES_ERRORS:
+        return None
+
+
 def _forecast_global(job, series, errors):
     """One batched ``predict`` for the whole chunk; per series only to isolate a failure."""
     model = saved_model(job.model)
@@ -136,7 +170,7 @@ def _forecast_global(job, series, errors):
     ok = {}
     for key, y in series.items():
         if len(y) < L:
-            errors.append((key, _reason(NotEnoughDataError(f"{len(y)} points; the model needs {L} to forecast from."))))
+            errors.append((key, _too_short(len(y), L)))
         else:
             ok[key] = y
     if not ok:
