@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import logging
 import sys
 from pathlib import Path
 
@@ -270,6 +271,9 @@ def main(argv=None) -> int:
     """Entry point of the ``tsforecast`` command; returns the exit code."""
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
+    # Every fitted network traces its own predict function, and TensorFlow warns about each trace
+    # after the fifth; in a comparison of many models that is expected, not a problem to report.
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     try:
         if args.command == "experiment":
             return int(cmd_experiment(args, extra) or 0)
