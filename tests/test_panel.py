@@ -308,3 +308,31 @@ def test_ids_equal_as_text_are_refused():
     df = pd.DataFrame({"id": [1, 1, "1", "1"], "timestamp": [0, 1, 0, 1], "value": [1.0, 2.0, 3.0, 4.0]})
     with pytest.raises(InvalidInputError, match="same text"):
         Panel.from_long(df)
+
+
+def test_descending_frequency_is_refused_like_check_series():
+    s = pd.Series(np.arange(5.0), index=pd.date_range("2020-01-05 04:00", periods=5, freq="-1h"))
+    with pytest.raises(FrequencyError, match="series 'a'.*not sorted"):
+        Panel.from_dict({"a": s})
+
+
+def test_ambiguous_date_strings_are_parsed_per_series():
+    a = pd.DataFrame({"id": "A", "timestamp": ["13/01/2020", "14/01/2020", "15/01/2020"], "value": [1.0, 2, 3]})
+    b = pd.DataFrame({"id": "B", "timestamp": ["01/02/2020", "01/03/2020", "01/04/2020"], "value": [1.0, 2, 3]})
+    together = Panel.from_long(pd.concat([a, b]))
+    pd.testing.assert_index_equal(together.index(1), Panel.from_long(b).index(0))
+
+
+def test_timestamps_beyond_the_nanosecond_range_keep_their_dates():
+    ix = pd.date_range("2300-01-01", periods=5, freq="h", unit="s")
+    s = pd.Series(np.arange(5.0), index=ix)
+    want = future_index(check_series(s).index, 2).to_numpy()
+    for panel in (Panel.from_long(pd.DataFrame({"id": "a", "timestamp": ix.to_numpy(), "value": s.to_numpy()})),
+                  Panel.from_dict({"a": s})):
+        np.testing.assert_array_equal(np.asarray(panel.future_stamps(2)[0]), want)
+
+
+def test_dict_ids_equal_as_text_are_refused():
+    s = pd.Series(np.arange(5.0))
+    with pytest.raises(InvalidInputError, match="same text"):
+        Panel.from_dict({1: s, "1": s})

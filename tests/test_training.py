@@ -60,3 +60,19 @@ _NET = _net(seed=3)
 def test_predict_batched_equals_one_direct_call(n, batch):
     x = np.random.default_rng(n).normal(size=(n, 6, 1)).astype("float32")
     np.testing.assert_allclose(predict_batched(_NET, x, batch_size=batch), np.asarray(_NET(x)), rtol=1e-5, atol=1e-6)
+
+
+def test_without_validation_early_stopping_watches_the_exact_mean_over_real_windows():
+    from tsforecast.nn.training import train_network
+    from tsforecast.windowing import WindowSource
+
+    z = np.random.default_rng(0).normal(size=(33 + 8 + 2 - 1, 1))  # 33 windows: one real row in the last batch
+    source = WindowSource([z], 8, 2, None)
+    train, val = source.split(0.0)
+    keras.utils.set_random_seed(0)
+    net = keras.Sequential([keras.Input((8, 1)), keras.layers.Flatten(), keras.layers.Dense(2)])
+    hist = train_network(net, source, train, val, epochs=2, batch_size=32, learning_rate=1e-12, optimizer="sgd")
+    x, y, _ = source.gather(train)
+    by_hand = np.mean((np.asarray(net(x.astype("float32"))) - y) ** 2)
+    assert len(train) == 33
+    np.testing.assert_allclose(hist.history["train_loss"], by_hand, rtol=1e-4)

@@ -26,6 +26,11 @@ INDEX = 2  # anything else: the checked pd.Index is kept and stamped with future
 
 _NS_PER = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 _NAT = np.iinfo(np.int64).min
+_NS_LIMIT = 2**62  # nanosecond stamps stay well inside int64 (years 1824-2116 and a horizon beyond)
+
+
+def _in_ns_range(values, per):
+    return np.abs(values.astype(np.float64)) * per < _NS_LIMIT
 
 
 class Panel:
@@ -120,7 +125,8 @@ class Panel:
                 # check_index needs 3 points to call a step regular; shorter series get its error.
                 ok &= (lengths >= 3) & (step > 0)
                 unit = np.datetime_data(t_dtype)[0]
-                last, step = last * _NS_PER[unit], step * _NS_PER[unit]
+                ok &= _in_ns_range(last, _NS_PER[unit])  # beyond 2262 in s/ms/us: kept as a pandas index
+                last, step = np.where(ok, last, 0) * _NS_PER[unit], np.where(ok, step, 0) * _NS_PER[unit]
                 kind[:] = STEPS
             else:
                 ok &= (step == 1) | (lengths == 1)
@@ -158,6 +164,7 @@ class Panel:
             raise InvalidInputError("no series given (empty dict or DataFrame).")
         n = len(series)
         ids = np.array([str(k) for k in series], dtype=object)
+        _check_unique_ids(list(series), ids)
         kind = np.zeros(n, dtype=np.int8)
         last, step = np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64)
         units, sources, names, pieces = [None] * n, [None] * n, [None] * n, [None] * n
@@ -258,11 +265,7 @@ def group_long(df: pd.DataFrame) -> tuple:
     if (codes < 0).any():
         raise InvalidInputError(f"{int((codes < 0).sum())} row(s) have no id (first: row {int(np.argmax(codes < 0))}); "
                                 f"fill the id column or drop those rows.")
-    names = pd.Index([str(k) for k in keys])
-    if names.has_duplicates:
-        twins = [k for k, dup in zip(keys, names.duplicated(keep=False)) if dup][:2]
-        raise InvalidInputError(f"ids {twins[0]!r} and {twins[1]!r} are different values with the same text; "
-                                f"ids are used as strings, so make them unique as strings.")
+    _check_unique_ids(list(keys), [str(k) for k in keys])
     rows, c = None, codes
     if len(c) and (np.diff(c) < 0).any():  # ids not grouped: a stable sort keeps each series' row order
         order = np.argsort(c, kind="stable")
@@ -274,10 +277,20 @@ def group_long(df: pd.DataFrame) -> tuple:
     offsets = np.concatenate([[0], np.cumsum(np.bincount(c, minlength=len(keys)))]).astype(np.int64)
     if not pd.api.types.is_numeric_dtype(ts):
         try:
-            ts = pd.to_datetime(ts)
+            # One format for the whole column only when it cannot be ambiguous; otherwise each
+            # series is parsed on its own, as a per-series check would (day-first vs month-first).
+            ts = pd.to_datetime(ts, format="ISO8601")
         except (ValueError, TypeError):
             ts = _parse_by_series(keys, offsets, ts)
     return list(keys), offsets, ts, vals
+
+
+def _check_unique_ids(keys, names):
+    names = pd.Index(names)
+    if names.has_duplicates:
+        twins = [k for k, dup in zip(keys, names.duplicated(keep=False)) if dup][:2]
+        raise InvalidInputError(f"ids {twins[0]!r} and {twins[1]!r} are different values with the same text; "
+                                f"ids are used as strings, so make them unique as strings.")
 
 
 def _parse_by_series(keys, offsets, ts):
@@ -310,7 +323,9 @@ def _describe(index: pd.Index) -> tuple:
     if isinstance(index, pd.RangeIndex):
         return POSITIONS, int(index[-1]), 1, None, None
     if isinstance(index, pd.DatetimeIndex) and index.tz is None and isinstance(index.freq, pd.offsets.Tick):
-        return STEPS, int(index.asi8[-1]) * _NS_PER[index.unit], index.freq.nanos, index.unit, index
+        last = int(index.asi8[-1]) * _NS_PER[index.unit]
+        if abs(last) < _NS_LIMIT:
+            return STEPS, last, index.freq.nanos, index.unit, index
     return INDEX, 0, 0, None, index
 
 
@@ -330,8 +345,10 @@ def _quick(s):
             return None
         per = _NS_PER[ix.unit]
         freq = ix.freq
+        if not _in_ns_range(ix.asi8[-1:], per).all():
+            return None
         if freq is not None:  # pandas validated it on construction
-            if not isinstance(freq, pd.offsets.Tick):
+            if not isinstance(freq, pd.offsets.Tick) or freq.n <= 0:  # "-1h": descending, check_series refuses it
                 return None
             return v, (STEPS, int(ix.asi8[-1]) * per, freq.nanos, ix.unit)
         if len(ix) < 3:

@@ -13,6 +13,8 @@ from ..exceptions import ParameterError
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd", "nadam")
 LOSS_CLASSES = {"mse": keras.losses.MeanSquaredError, "mae": keras.losses.MeanAbsoluteError, "huber": keras.losses.Huber}
 LOSSES = tuple(LOSS_CLASSES)
+PER_ROW_LOSSES = {"mse": keras.losses.mean_squared_error, "mae": keras.losses.mean_absolute_error,
+                  "huber": keras.losses.huber}
 # Windows are gathered into memory below this many float32 values, streamed through tf.data above it.
 MAX_IN_MEMORY = 64_000_000
 VAL_BATCH = 4096
@@ -101,9 +103,14 @@ def train_network(net, source, train_starts, val_starts, *, target_slice=slice(N
     compiling costs more than it saves for small fits (on for JAX).
     """
     use_compilation_cache()
-    net.compile(optimizer=make_optimizer(optimizer, learning_rate, clipnorm), loss=make_loss(loss), jit_compile=jit_compile)
     has_val = len(val_starts) > 0
-    callbacks = [keras.callbacks.EarlyStopping(monitor="val_loss" if has_val else "loss", patience=patience,
+    # Keras averages an epoch's loss over batches weighted by their row count, padding rows
+    # included; without validation windows, early stopping watches the exact weighted mean.
+    make_loss(loss)  # validates the name
+    metrics = None if has_val else [keras.metrics.MeanMetricWrapper(PER_ROW_LOSSES[loss], name="train_loss")]
+    net.compile(optimizer=make_optimizer(optimizer, learning_rate, clipnorm), loss=make_loss(loss),
+                weighted_metrics=metrics, jit_compile=jit_compile)
+    callbacks = [keras.callbacks.EarlyStopping(monitor="val_loss" if has_val else "train_loss", patience=patience,
                                                restore_best_weights=True)]
     fit_kw = dict(epochs=epochs, callbacks=callbacks, verbose=verbose)
     n_values = len(train_starts) * source.lags * source.data.shape[1]
