@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from tsforecast.multiseries import dict_to_long, stacked_forecasts_to_long
+from tsforecast.panel import Panel
 from tsforecast.validation import future_index
 
 
@@ -29,7 +30,9 @@ def test_stacked_long_equals_one_series_at_a_time(kind):
     horizon = 3
     values = np.arange(len(indexes) * horizon, dtype=float).reshape(len(indexes), horizon)
     ids = [f"s{i}" for i in range(len(indexes))]
-    fast = stacked_forecasts_to_long(ids, indexes, values)
+    histories = {k: pd.Series(np.zeros(len(ix)), index=ix) for k, ix in zip(ids, indexes)}
+    stamps = Panel.from_dict(histories).future_stamps(horizon)
+    fast = stacked_forecasts_to_long(ids, stamps, values)
     slow = dict_to_long({k: pd.Series(v, index=future_index(ix, horizon)) for k, ix, v in zip(ids, indexes, values)})
     assert list(fast.columns) == ["id", "timestamp", "step", "forecast"]
     np.testing.assert_array_equal(fast["id"].to_numpy(), slow["id"].to_numpy())

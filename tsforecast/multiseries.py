@@ -7,7 +7,7 @@ import pandas as pd
 
 from .exceptions import InvalidInputError
 from .panel import LONG_COLUMNS, Panel, column_rows, group_long  # noqa: F401 - LONG_COLUMNS re-exported
-from .validation import check_series, future_index
+from .validation import check_series
 
 
 def is_multi(y) -> bool:
@@ -50,27 +50,12 @@ def dict_to_long(forecasts: dict, value_name="forecast") -> pd.DataFrame:
                        value_name)
 
 
-def stacked_forecasts_to_long(ids, indexes, values: np.ndarray, value_name="forecast", stamps=None) -> pd.DataFrame:
-    """Forecasts ``values`` (n_series, horizon) after each history index in ``indexes`` as a long DataFrame.
+def stacked_forecasts_to_long(ids, stamps, values: np.ndarray, value_name="forecast") -> pd.DataFrame:
+    """Forecasts ``values`` (n_series, horizon) stamped with ``stamps`` as a long DataFrame.
 
-    Series sharing a fixed step (hourly, 5-minute, daily, positions) get their future
-    timestamps from one array operation instead of one ``date_range`` per series.
-    ``stamps`` (from :meth:`tsforecast.panel.Panel.future_stamps`) replaces ``indexes``
-    when the future timestamps are already known.
+    ``stamps`` comes from :meth:`tsforecast.panel.Panel.future_stamps`: one (n, horizon)
+    array when every series shares a fixed step (no per-series work), else one array per series.
     """
-    n, horizon = values.shape
-    if stamps is not None:
-        return _long_frame(ids, stamps, values, value_name)
-    steps = np.arange(1, horizon + 1)
-    first = indexes[0] if n else None
-    fixed = isinstance(first, pd.DatetimeIndex) and first.tz is None and isinstance(first.freq, pd.offsets.Tick)
-    if fixed and all(isinstance(ix, pd.DatetimeIndex) and ix.freq == first.freq and ix.tz is None for ix in indexes):
-        last = np.array([ix.values[-1].astype("datetime64[ns]") for ix in indexes])  # indexes may differ in unit
-        stamps = last[:, None] + np.timedelta64(first.freq.nanos, "ns") * steps
-    elif n and all(isinstance(ix, pd.RangeIndex) for ix in indexes):
-        stamps = np.array([ix[-1] for ix in indexes])[:, None] + steps
-    else:
-        stamps = [future_index(ix, horizon).to_numpy() for ix in indexes]
     return _long_frame(ids, stamps, values, value_name)
 
 

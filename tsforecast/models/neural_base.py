@@ -225,7 +225,7 @@ class NeuralForecaster(BaseForecaster):
         Y = panel.last_values(L)
         XH, XF = self._global_exog(panel, X, given, horizon)
         pred = self._predict_scaled(Y, XH, XF, horizon, batch)
-        return stacked_forecasts_to_long(ids, None, pred, stamps=panel.future_stamps(horizon))
+        return stacked_forecasts_to_long(ids, panel.future_stamps(horizon), pred)
 
     def _global_exog(self, panel, X, given, horizon):
         if self.exog_columns_ is None:
