@@ -23,9 +23,9 @@ _FEATURES = {
     "minute": (pd.Timedelta("1h"), lambda ix: (ix.minute.to_numpy(), 60.0)),
     "minuteofday": (_DAY, lambda ix: (ix.hour.to_numpy() * 60 + ix.minute.to_numpy(), 1440.0)),
     "hour": (_DAY, lambda ix: (ix.hour.to_numpy(), 24.0)),
-    "dayofweek": (7 * _DAY, lambda ix: (ix.dayofweek.to_numpy(), 7.0)),
+    "dayofweek": (7 * _DAY, lambda ix: (ix.day_of_week.to_numpy(), 7.0)),
     "dayofmonth": (_MONTH, lambda ix: (ix.day.to_numpy() - 1, ix.days_in_month.to_numpy().astype(float))),
-    "dayofyear": (_YEAR, lambda ix: (ix.dayofyear.to_numpy() - 1, 365.0 + ix.is_leap_year)),
+    "dayofyear": (_YEAR, lambda ix: (ix.day_of_year.to_numpy() - 1, 365.0 + ix.is_leap_year)),
     "month": (_YEAR, lambda ix: (ix.month.to_numpy() - 1, 12.0)),
 }
 
