@@ -1,9 +1,18 @@
-"""Hyper-parameter search scored by rolling-origin backtests."""
+"""Hyper-parameter search scored by rolling-origin cross-validation inside the training part.
+
+A setting tuned on one validation window transfers badly when that window is
+unusual (a holiday that halves traffic). So each candidate is scored on
+``n_folds`` folds spread over the training part: fold ``k`` fits on the data
+before its first origin (expanding) and forecasts every origin of its block,
+exactly as :func:`~tsforecast.evaluation.backtest` does; the candidate's
+score is the mean over folds. The winner is refitted on the whole training
+part ``y[:end]``; nothing at or after ``end`` is ever read.
+"""
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -13,9 +22,9 @@ from sklearn.model_selection import ParameterGrid, ParameterSampler
 from tqdm.auto import tqdm
 
 from ..base import check_int
-from ..exceptions import ParameterError, TSForecastError
-from ..validation import check_series
-from .backtest import GREATER_IS_BETTER, as_forecaster, backtest, check_metrics, check_n_jobs
+from ..exceptions import InvalidInputError, NotEnoughDataError, ParameterError, TSForecastError
+from ..validation import check_exog, check_horizon, check_series
+from .backtest import GREATER_IS_BETTER, _check_initial, as_forecaster, backtest, check_metrics, check_n_jobs
 
 
 @dataclass
@@ -26,21 +35,44 @@ class TuneResult:
     ----------
     best_params_ : dict
     best_score_ : float
-        Backtest score of the best candidate. It is the minimum (or maximum)
-        over candidates, so it is optimistic as an estimate of future
-        accuracy: judge the tuned model on data the search never saw.
+        Cross-validated score of the best candidate (mean over folds). It is
+        the minimum (or maximum) over candidates, so it is optimistic as an
+        estimate of future accuracy: judge the tuned model on data the search
+        never saw (after ``end``).
     best_forecaster_ : BaseForecaster
-        A clone with ``best_params_``, fitted on all of ``y``.
+        A clone with ``best_params_``, fitted on the whole training part ``y[:end]``.
     results_ : pandas.DataFrame
         One row per candidate: ``params`` (dict), ``param_<name>`` columns,
-        ``score`` (NaN for candidates that failed with a tsforecast error),
-        ``fit_seconds``, ``predict_seconds``, ``rank`` (1 = best).
+        ``score`` (mean over folds; NaN for candidates that failed with a
+        tsforecast error), ``score_fold<k>`` per fold, ``score_std`` (spread
+        over folds), ``fit_seconds``, ``predict_seconds``, ``rank`` (1 = best).
+    folds_ : pandas.DataFrame
+        One row per fold: ``fold``, ``train_end`` (label of the last point the
+        fold's model is fitted on), ``first_target`` and ``last_target``
+        (labels of the first and last forecast target), ``n_origins``.
+    end_ : object
+        Label of the last point of the training part.
+    metric : str
+        The metric optimised.
     """
 
     best_params_: dict
     best_score_: float
     best_forecaster_: object
     results_: pd.DataFrame
+    folds_: pd.DataFrame = field(default=None)
+    end_: object = None
+    metric: str = "mae"
+
+    def summary(self) -> str:
+        """One paragraph saying what was chosen, on which folds, and how it scored per fold."""
+        best = self.results_.loc[self.results_["rank"] == 1].iloc[0]
+        lines = [f"chose {self.best_params_} by mean {self.metric} {self.best_score_:.6g} over "
+                 f"{len(self.folds_)} fold(s) of the training part (up to {self.end_}):"]
+        for k, row in enumerate(self.folds_.itertuples(), start=1):
+            lines.append(f"  fold {k}: trained up to {row.train_end}, scored {row.first_target} .. {row.last_target} "
+                         f"({row.n_origins} origins): {best[f'score_fold{k}']:.6g}")
+        return "\n".join(lines)
 
 
 def _candidates(param_grid, n_iter, seed):
@@ -54,34 +86,141 @@ def _candidates(param_grid, n_iter, seed):
         raise ParameterError(f"invalid param_grid: {exc}") from None
 
 
-def _evaluate(est, params, y, X, options, metric):
+def _check_end(end, index: pd.Index) -> int:
+    """Number of training points: ``end`` is the first point of the held-out part (position or timestamp)."""
+    n = len(index)
+    if end is None:
+        return n
+    if isinstance(end, (int, np.integer)) and not isinstance(end, (bool, np.bool_)):
+        if not 1 <= end <= n:
+            raise ParameterError(f"end must lie in [1, {n}] (the number of training points), got {end}.")
+        return int(end)
+    if isinstance(index, pd.DatetimeIndex) and isinstance(end, (str, pd.Timestamp, np.datetime64)):
+        try:
+            stamp = pd.Timestamp(end)
+        except ValueError:
+            raise ParameterError(f"end={end!r} is not a timestamp.") from None
+        if (stamp.tz is None) != (index.tz is None):
+            raise ParameterError(f"end={end!r} and y's timestamps must both have, or both lack, a time zone.")
+        pos = int(index.searchsorted(stamp, side="left"))
+        if pos < 1:
+            raise ParameterError(f"end={end!r} is at or before the first point of y; nothing is left to train on.")
+        return pos
+    raise ParameterError(
+        f"end must be an int (number of training points) or, for a DatetimeIndex, a timestamp "
+        f"(first point of the held-out part), got {end!r}."
+    )
+
+
+def _training_exog(X, index: pd.Index, n_train: int):
+    """Exogenous rows of the training part only: X need not cover (and is never read) after ``end``."""
+    if X is None:
+        return None
+    if not isinstance(X, (pd.DataFrame, pd.Series)):
+        arr = np.asarray(X)
+        if arr.ndim >= 1 and len(arr) == len(index):  # rows for all of y: keep the training rows
+            X = arr[:n_train]
+    return check_exog(X, index[:n_train], "X")
+
+
+def fold_origins(n_train, initial, horizon, step, n_folds, fold_size=None) -> list:
+    """Origin positions of each fold (a list of int arrays, oldest fold first).
+
+    The origins ``initial, initial + step, ...`` with ``o + horizon <= n_train`` are
+    cut into ``n_folds`` consecutive blocks of (nearly) equal size, or, with
+    ``fold_size``, into ``n_folds`` blocks of ``fold_size`` origins spread evenly
+    over that range (the first at its start, the last at its end; one fold is the last block).
+    """
+    origins = np.arange(initial, n_train - horizon + 1, step)
+    n_folds = check_int(n_folds, "n_folds")
+    if fold_size is None:
+        if len(origins) < n_folds:
+            raise NotEnoughDataError(
+                f"the training part has {len(origins)} origin(s) after initial={initial} with horizon={horizon} "
+                f"and step={step}, fewer than n_folds={n_folds}; lower initial or n_folds, or use more data."
+            )
+        return np.array_split(origins, n_folds)
+    fold_size = check_int(fold_size, "fold_size")
+    if n_folds * fold_size > len(origins):
+        raise NotEnoughDataError(
+            f"n_folds={n_folds} folds of fold_size={fold_size} origins need {n_folds * fold_size} origins, but the "
+            f"training part has {len(origins)} after initial={initial}; lower fold_size, n_folds or initial."
+        )
+    # From the end backwards, so a single fold is the most recent block (the one nearest the future).
+    starts = np.round(np.linspace(len(origins) - fold_size, 0, n_folds)).astype(int)[::-1]
+    return [origins[s : s + fold_size] for s in starts]
+
+
+def _fold_table(index, folds, horizon) -> pd.DataFrame:
+    return pd.DataFrame({
+        "fold": np.arange(1, len(folds) + 1),
+        "train_end": [index[f[0] - 1] for f in folds],
+        "first_target": [index[f[0]] for f in folds],
+        "last_target": [index[f[-1] + horizon - 1] for f in folds],
+        "n_origins": [len(f) for f in folds],
+    })
+
+
+def _score_folds(candidate, series, Xf, folds, options, metric):
+    """Backtest ``candidate`` on each fold; returns per-fold scores and summed fit / predict seconds."""
+    scores, fit_s, pred_s = [], 0.0, 0.0
+    initial, horizon = options["initial"], options["horizon"]
+    for origins in folds:
+        first, stop = int(origins[0]), int(origins[-1]) + horizon  # targets end at stop - 1 < end
+        # Expanding: train on everything before the fold. Sliding keeps the window length `initial`.
+        start = 0 if options["window"] == "expanding" else first - initial
+        bt = backtest(candidate, series.iloc[start:stop], X=None if Xf is None else Xf.iloc[start:stop],
+                      initial=first - start, horizon=horizon, step=options["step"], refit=options["refit"],
+                      window=options["window"], metrics=(metric,), seasonal_period=options["seasonal_period"])
+        scores.append(float(bt.metrics.loc["all", metric]))
+        fit_s += bt.fit_seconds
+        pred_s += bt.predict_seconds
+    return np.array(scores), fit_s, pred_s
+
+
+def _evaluate(est, params, series, Xf, folds, options, metric):
     try:
         candidate = clone(est).set_params(**params)
     except ValueError as exc:
         raise ParameterError(f"param_grid names a parameter {type(est).__name__} does not have: {exc}") from None
     try:
-        bt = backtest(candidate, y, X=X, metrics=(metric,), **options)
-    except TSForecastError as exc:  # e.g. lags too long for the first training part: that candidate is infeasible
-        return np.nan, np.nan, np.nan, exc
-    return float(bt.metrics.loc["all", metric]), bt.fit_seconds, bt.predict_seconds, None
+        scores, fit_s, pred_s = _score_folds(candidate, series, Xf, folds, options, metric)
+    except TSForecastError as exc:  # e.g. lags too long for the first fold's training part: that candidate is infeasible
+        return np.full(len(folds), np.nan), np.nan, np.nan, exc
+    return scores, fit_s, pred_s, None
 
 
 def tune(forecaster, y, param_grid, X=None, n_iter=None, initial=0.5, horizon=None, step=1, refit=False,
-         metric="mae", n_jobs=1, seed=0, progress=False, window="expanding", seasonal_period=1) -> TuneResult:
-    """Grid or random search of forecaster parameters, each candidate scored by a backtest on ``y``.
+         metric="mae", n_jobs=1, seed=0, progress=False, window="expanding", seasonal_period=1, n_folds=3,
+         fold_size=None, end=None) -> TuneResult:
+    """Grid or random search of forecaster parameters by rolling-origin cross-validation on the training part.
+
+    The training part is ``y[:end]``. Its origins from ``initial`` on are cut
+    into ``n_folds`` folds; fold ``k`` is a :func:`~tsforecast.evaluation.backtest`
+    whose model is fitted on the data before the fold's first origin
+    (expanding) and which forecasts leads ``1..horizon`` from every ``step``-th
+    origin of the fold. A candidate's score is the mean of its fold scores,
+    weighted by the folds' numbers of origins (folds differ by at most one
+    origin, or not at all with ``fold_size``, so this is the plain mean up to
+    rounding, and with one fold it is the old single-backtest score). The best
+    mean wins and is refitted on the whole training part.
 
     Parameters
     ----------
     forecaster : BaseForecaster or str
         Template (cloned for each candidate) or a registry name.
     y, X : series and optional exogenous data.
+        They may run past ``end`` (e.g. include the test part); that part is never read.
     param_grid : dict or list of dicts
         As for :class:`sklearn.model_selection.ParameterGrid`; with ``n_iter``,
         values may be lists or scipy distributions (:class:`~sklearn.model_selection.ParameterSampler`).
     n_iter : int, optional
         Random search with this many candidates instead of the full grid.
-    initial, horizon, step, refit, window, seasonal_period
-        Backtest settings (see :func:`~tsforecast.evaluation.backtest`).
+    initial : int or float
+        First origin of the first fold: points, or a fraction of the training part.
+    horizon, step, refit, window, seasonal_period
+        Backtest settings of each fold (see :func:`~tsforecast.evaluation.backtest`).
+        With ``window="sliding"`` every fit sees the last ``initial`` points.
     metric : str
         Metric to optimise; lower is better except for ``r2`` and ``directional_accuracy``.
     n_jobs : int
@@ -90,45 +229,82 @@ def tune(forecaster, y, param_grid, X=None, n_iter=None, initial=0.5, horizon=No
         Random state of the random search.
     progress : bool
         tqdm bar over candidates.
+    n_folds : int, default 3
+        Number of folds. Use several (e.g. 3-5): one window can sit in an
+        unusual period and pick a setting that does not transfer.
+    fold_size : int, optional
+        Origins per fold. By default the folds tile all origins after
+        ``initial``; with ``fold_size`` they are ``n_folds`` blocks of this many
+        origins spread evenly over that range, the last one ending at the
+        last origin (cheaper on long series).
+    end : int or timestamp, optional
+        First point of the held-out part: the number of training points, or
+        (DatetimeIndex) the first timestamp not used. Default: all of ``y``.
 
     Returns
     -------
     TuneResult
+
+    Raises
+    ------
+    ParameterError
+        Bad settings, or a grid naming a parameter the forecaster lacks.
+    NotEnoughDataError
+        Fewer origins in the training part than folds need.
     """
     est = as_forecaster(forecaster)
     if not isinstance(metric, str):
         raise ParameterError(f"metric must be one metric name, e.g. 'mae', got {metric!r}.")
     check_metrics(metric)
     n_jobs = check_n_jobs(n_jobs)
-    series = check_series(y, "y")
+    full = check_series(y, "y")
+    n_train = _check_end(end, full.index)
+    series = full.iloc[:n_train]
+    Xf = _training_exog(X, full.index, n_train)
+    horizon = clone(est)._default_horizon() if horizon is None else check_horizon(horizon)
+    initial = _check_initial(initial, n_train)
+    step = check_int(step, "step")
+    folds = fold_origins(n_train, initial, horizon, step, n_folds, fold_size)
     candidates = _candidates(param_grid, n_iter, seed)
     if not candidates:
         raise ParameterError("param_grid gives no candidates.")
     options = {"initial": initial, "horizon": horizon, "step": step, "refit": refit, "window": window,
                "seasonal_period": seasonal_period}
-    jobs = (delayed(_evaluate)(est, p, series, X, options, metric) for p in candidates)
+    jobs = (delayed(_evaluate)(est, p, series, Xf, folds, options, metric) for p in candidates)
     if n_jobs != 1 and len(candidates) > 1:
         results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
     else:
         results = (job[0](*job[1], **job[2]) for job in jobs)
     rows = list(tqdm(results, total=len(candidates), desc="tune", unit="candidate", disable=not progress))
 
-    scores = np.array([r[0] for r in rows])
     failures = [(p, r[3]) for p, r in zip(candidates, rows) if r[3] is not None]
     if len(failures) == len(candidates):
         raise failures[0][1]
     for params, exc in failures:
         warnings.warn(f"tune: candidate {params} failed and scores NaN: {exc}", RuntimeWarning, stacklevel=2)
+    fold_scores = np.vstack([r[0] for r in rows])
+    scores = np.average(fold_scores, axis=1, weights=[len(f) for f in folds])
+    if np.isnan(scores).all():
+        raise InvalidInputError(f"metric {metric!r} is undefined on every fold (see the warnings); choose another metric.")
     sign = -1.0 if metric in GREATER_IS_BETTER else 1.0
+    table = _results_table(candidates, scores, fold_scores, rows, sign)
+    best = int(np.nanargmin(sign * scores))
+    best_params = dict(candidates[best])
+    best_forecaster = clone(est).set_params(**best_params).fit(series, Xf)
+    return TuneResult(best_params_=best_params, best_score_=float(scores[best]), best_forecaster_=best_forecaster,
+                      results_=table, folds_=_fold_table(series.index, folds, horizon), end_=series.index[-1],
+                      metric=metric)
+
+
+def _results_table(candidates, scores, fold_scores, rows, sign) -> pd.DataFrame:
     table = pd.DataFrame({"params": candidates})
     for key in sorted({k for p in candidates for k in p}):
         table[f"param_{key}"] = [p.get(key, np.nan) for p in candidates]
     table["score"] = scores
+    for k in range(fold_scores.shape[1]):
+        table[f"score_fold{k + 1}"] = fold_scores[:, k]
+    table["score_std"] = fold_scores.std(axis=1)
     table["fit_seconds"] = [r[1] for r in rows]
     table["predict_seconds"] = [r[2] for r in rows]
     table["rank"] = pd.Series(sign * scores).rank(method="min")  # float: failed candidates rank NaN
-    best = int(np.nanargmin(sign * scores))
-    best_params = dict(candidates[best])
-    best_forecaster = clone(est).set_params(**best_params).fit(series, X)
-    return TuneResult(best_params_=best_params, best_score_=float(scores[best]), best_forecaster_=best_forecaster,
-                      results_=table)
+    return table
