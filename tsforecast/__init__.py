@@ -20,11 +20,12 @@ from .models.naive_model import NaiveForecaster, SeasonalNaiveForecaster  # noqa
 from .models.narx_model import NARXForecaster  # noqa: E402
 from .models.rnn_model import GRUForecaster, LSTMForecaster, SimpleRNNForecaster  # noqa: E402
 from .models.tdnn_model import TDNNForecaster  # noqa: E402
+from .models.ensemble_model import EnsembleForecaster  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ARForecaster", "ARIMAForecaster", "BaseForecaster", "HoltWintersForecaster", "GRUForecaster", "LSTMForecaster", "NARXForecaster", "SimpleRNNForecaster",
-    "TDNNForecaster", "backtest", "compare", "diebold_mariano", "load_model", "tune", "NaiveForecaster", "SeasonalNaiveForecaster", "Scaler", "exceptions",
+    "TDNNForecaster", "EnsembleForecaster", "backtest", "compare", "diebold_mariano", "load_model", "tune", "NaiveForecaster", "SeasonalNaiveForecaster", "Scaler", "exceptions",
     "get_forecaster", "list_datasets", "list_forecasters", "load_dataset", "make_traffic", "make_windows", "metrics", "train_val_split",
 ]

@@ -21,6 +21,7 @@ REGISTRY = {
     "simple_rnn": "tsforecast.models.rnn_model:SimpleRNNForecaster",
     "lstm": "tsforecast.models.rnn_model:LSTMForecaster",
     "gru": "tsforecast.models.rnn_model:GRUForecaster",
+    "ensemble": "tsforecast.models.ensemble_model:EnsembleForecaster",
 }
 
 

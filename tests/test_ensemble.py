@@ -1,0 +1,189 @@
+"""EnsembleForecaster: members from the registry, combined by median, mean or holdout weights."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.base import clone
+
+from tsforecast import EnsembleForecaster, get_forecaster, load_model
+from tsforecast.exceptions import InvalidInputError, ParameterError
+from tsforecast.models.ensemble_model import inverse_mse_weights, member_specs
+from tsforecast.testing import make_series
+
+MEMBERS = (("naive", {}), ("seasonal_naive", {"m": 24}), ("ar", {"lags": 2}))
+
+
+def fitted_members(models, y):
+    return [get_forecaster(name, **params).fit(y) for name, params in models]
+
+
+def seasonal(n=240, period=12, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    values = 50 + 8 * np.sin(2 * np.pi * t / period) + rng.normal(0, 0.5, n)
+    return pd.Series(values, index=pd.date_range("2024-01-01", periods=n, freq="h"), name="y")
+
+
+# -- combination equals numpy on the members' own forecasts ----------------------------------------------------
+
+@pytest.mark.parametrize("combine, reduce", [("median", np.median), ("mean", np.mean)])
+def test_combination_equals_numpy_over_the_members_forecasts(combine, reduce):
+    y = make_series(120)
+    ens = EnsembleForecaster(MEMBERS, combine=combine, horizon=5).fit(y.iloc[:96])
+    members = fitted_members(MEMBERS, y.iloc[:96])
+    expected = reduce(np.stack([m.predict(5).to_numpy() for m in members]), axis=0)
+    np.testing.assert_allclose(ens.predict().to_numpy(), expected, rtol=1e-12)
+    origins = np.arange(30, 116, 7)
+    expected_at = reduce(np.stack([m.predict_at(y, origins, 5) for m in members]), axis=0)
+    np.testing.assert_allclose(ens.predict_at(y, origins, 5), expected_at, rtol=1e-12)
+    assert ens.context_length_ == max(m.context_length_ for m in members)
+
+
+def test_whole_history_member_goes_through_the_batched_origin_path():
+    y = seasonal(200)
+    models = (("holt_winters", {"seasonal_periods": 12}), ("ar", {"lags": 3}), ("naive", {}))
+    ens = EnsembleForecaster(models, horizon=3).fit(y.iloc[:150])
+    assert ens.context_length_ is None  # Holt-Winters filters the whole history
+    members = fitted_members(models, y.iloc[:150])
+    origins = [60, 150, 171, 197]
+    brute = np.vstack([np.median([m.predict(3, y=y.iloc[:o]).to_numpy() for m in members], axis=0) for o in origins])
+    np.testing.assert_allclose(ens.predict_at(y, origins, 3), brute, rtol=1e-9)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**16), m=st.integers(1, 12), lags=st.integers(0, 4))
+def test_median_of_three_members_on_random_series(seed, m, lags):
+    y = pd.Series(np.random.default_rng(seed).normal(0, 5, 80).cumsum())
+    models = (("naive", {}), ("seasonal_naive", {"m": m}), ("ar", {"lags": lags}))
+    ens = EnsembleForecaster(models, horizon=4).fit(y)
+    expected = np.median(np.stack([f.predict(4).to_numpy() for f in fitted_members(models, y)]), axis=0)
+    np.testing.assert_allclose(ens.predict().to_numpy(), expected, rtol=1e-10, atol=1e-10)
+
+
+# -- weights from the training part only ------------------------------------------------------------------------
+
+def test_weights_are_inverse_holdout_mse_found_by_a_hand_loop():
+    y = seasonal(240, period=12)
+    models = (("naive", {}), ("seasonal_naive", {"m": 12}))
+    ens = EnsembleForecaster(models, combine="weighted", horizon=2, holdout=0.25).fit(y)
+    head = 240 - 60
+    mse = []
+    for name, params in models:
+        model = get_forecaster(name, **params).fit(y.iloc[:head])
+        errors = [y.iloc[o : o + 2].to_numpy() - model.predict(2, y=y.iloc[:o]).to_numpy() for o in range(head, 239)]
+        mse.append(np.mean(np.square(errors)))
+    np.testing.assert_allclose(ens.holdout_mse_, mse, rtol=1e-10)
+    np.testing.assert_allclose(ens.weights_, (1 / np.array(mse)) / np.sum(1 / np.array(mse)), rtol=1e-10)
+    assert ens.weights_[1] > 0.9  # the seasonal member is clearly better, and gets nearly all the weight
+    members = fitted_members(models, y)  # refitted on all the data
+    expected = ens.weights_ @ np.stack([m.predict(2).to_numpy() for m in members])
+    np.testing.assert_allclose(ens.predict().to_numpy(), expected, rtol=1e-12)
+
+
+def test_weights_never_see_data_after_the_training_series():
+    y = seasonal(240)
+    a = EnsembleForecaster(MEMBERS[:2], combine="weighted", horizon=2).fit(y.iloc[:200])
+    bumped = y.copy()
+    bumped.iloc[200:] += 1000.0
+    b = EnsembleForecaster(MEMBERS[:2], combine="weighted", horizon=2).fit(bumped.iloc[:200])
+    np.testing.assert_array_equal(a.weights_, b.weights_)
+
+
+@pytest.mark.parametrize("mse, expected", [
+    ([1.0, 1.0], [0.5, 0.5]),
+    ([1.0, 3.0], [0.75, 0.25]),
+    ([0.0, 2.0, 0.0], [0.5, 0.0, 0.5]),
+])
+def test_inverse_mse_weights(mse, expected):
+    np.testing.assert_allclose(inverse_mse_weights(mse), expected)
+
+
+def test_non_finite_holdout_error_is_named():
+    with pytest.raises(InvalidInputError, match="non-finite"):
+        inverse_mse_weights([1.0, np.nan])
+
+
+def test_weighted_needs_room_for_the_holdout():
+    ens = EnsembleForecaster(MEMBERS, combine="weighted", horizon=3, holdout=0.2)
+    n = ens._min_length()
+    assert ens._head_length(n) >= 24 and ens._head_length(n - 1) < 24  # seasonal_naive(m=24) needs 24 points
+    ens.fit(make_series(n))
+    with pytest.raises(InvalidInputError, match="at least"):
+        clone(ens).fit(make_series(n - 1))
+
+
+# -- persistence and parameters ------------------------------------------------------------------------------
+
+def test_save_load_round_trip_with_weights_and_a_whole_history_member(tmp_path):
+    y = seasonal(200)
+    models = (("holt_winters", {"seasonal_periods": 12}), ("ar", {"lags": 3}), ("seasonal_naive", {"m": 12}))
+    ens = EnsembleForecaster(models, combine="weighted", horizon=3).fit(y)
+    ens.save(tmp_path / "ens")
+    loaded = load_model(tmp_path / "ens")
+    assert loaded.get_params() == ens.get_params()
+    np.testing.assert_array_equal(loaded.weights_, ens.weights_)
+    np.testing.assert_array_equal(loaded.predict().to_numpy(), ens.predict().to_numpy())
+    np.testing.assert_array_equal(loaded.predict_at(y, [50, 120], 3), ens.predict_at(y, [50, 120], 3))
+
+
+def test_member_spellings_are_equivalent_and_lists_become_tuples():
+    specs = member_specs(["naive", {"model": "ar", "lags": [1, 2]}, ("seasonal_naive", {"m": 4})])
+    assert specs == [("naive", {}), ("ar", {"lags": (1, 2)}), ("seasonal_naive", {"m": 4})]
+    y = make_series()
+    a = EnsembleForecaster(["naive", {"model": "ar", "lags": 2}], combine="mean").fit(y).predict(3)
+    b = EnsembleForecaster((("naive", {}), ("ar", {"lags": 2})), combine="mean").fit(y).predict(3)
+    pd.testing.assert_series_equal(a, b)
+
+
+def test_horizon_and_seed_reach_members_that_leave_them_unset():
+    ens = EnsembleForecaster((("ar", {"lags": 1}), ("ar", {"lags": 1, "horizon": 2}), ("gru", {})), horizon=6, seed=10)
+    members = ens._build_members()
+    assert [m.horizon for m in members] == [6, 2, 6]
+    assert members[2].seed == 12
+    assert ens.get_params()["models"][2] == ("gru", {})  # the parameter itself is untouched
+
+
+def test_tags_follow_the_members():
+    assert EnsembleForecaster(MEMBERS).get_tag("stochastic") is False
+    assert EnsembleForecaster(MEMBERS).get_tag("neural") is False
+    with_net = EnsembleForecaster(MEMBERS + (("gru", {}),))
+    assert with_net.get_tag("stochastic") is True and with_net.get_tag("neural") is True
+    assert with_net.get_tag("exog") is False
+    assert EnsembleForecaster.get_tag("stochastic") is True  # the class cannot know; configs then pass a seed
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"models": ()}, "non-empty"),
+    ({"models": "naive"}, "non-empty"),
+    ({"models": (("nope", {}),)}, r"models\[0\].*unknown model"),
+    ({"models": (("ensemble", {}),)}, "itself an ensemble"),
+    ({"models": (("naive", {}), 3)}, r"models\[1\] must be"),
+    ({"models": ({"lags": 2},)}, "without a 'model'"),
+    ({"models": (("ar", {"bogus": 1}),)}, r"models\[0\]: invalid parameters"),
+    ({"models": (("seasonal_naive", {"m": 0}),)}, r"models\[0\] \(SeasonalNaiveForecaster\).*m must"),
+    ({"combine": "max"}, "combine"),
+    ({"holdout": 1.0}, "holdout"),
+    ({"holdout": 1}, "holdout"),
+    ({"horizon": 0}, "horizon"),
+    ({"seed": -1}, "seed"),
+])
+def test_bad_parameters_raise_in_fit_with_a_named_error(params, match):
+    ens = EnsembleForecaster(**params)  # __init__ stores, fit validates
+    with pytest.raises(ParameterError, match=match):
+        ens.fit(make_series())
+
+
+@pytest.mark.slow
+def test_mixed_family_ensemble_with_networks_round_trips(tmp_path):
+    y = make_series(160)
+    net = {"lags": 8, "epochs": 2, "batch_size": 32, "patience": 1}
+    models = (("holt_winters", {"seasonal_periods": 24}), ("gru", {**net, "units": 4}), ("ar", {"lags": 2}),
+              ("tdnn", {**net, "delays": 2, "filters": 4}))
+    ens = EnsembleForecaster(models, combine="weighted", horizon=2, seed=3).fit(y)
+    assert ens.get_tag("neural") and len(ens._get_state()[2]) == 2
+    ens.save(tmp_path / "ens")
+    loaded = load_model(tmp_path / "ens")
+    np.testing.assert_array_equal(loaded.predict().to_numpy(), ens.predict().to_numpy())
+    np.testing.assert_array_equal(loaded.predict_at(y, [60, 100], 2), ens.predict_at(y, [60, 100], 2))

@@ -1,0 +1,269 @@
+"""Ensembles: several registered forecasters fitted on the same series, their forecasts combined.
+
+The median of a few models (Cortez et al. 2012: the median of five small
+MLPs) is a robust default on traffic data. Members are given as
+``(registry_name, params)`` pairs rather than instances so the ensemble's
+parameters stay plain data: scikit-learn can clone them and a saved model
+stores them as JSON.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from sklearn.base import clone
+
+from ..base import BaseForecaster, check_choice, check_int
+from ..exceptions import InvalidInputError, ParameterError
+from ..registry import get_forecaster_class
+
+COMBINES = ("median", "mean", "weighted")
+
+
+class _TagLookup:
+    """``get_tag`` that reads the members' tags on an instance and the class tags on the class."""
+
+    def __get__(self, obj, cls):
+        if obj is None:
+            return partial(BaseForecaster.get_tag.__func__, cls)
+        return obj._instance_tag
+
+
+def member_specs(models) -> list:
+    """Normalise ``models`` to a list of ``(registry_name, params_dict)``.
+
+    Accepts a name (``"naive"``), a pair ``(name, params)`` or a dict
+    ``{"model": name, **params}`` per member. List values inside params become
+    tuples, as they do when a saved model's JSON parameters are read back.
+    """
+    if isinstance(models, (str, dict)) or not isinstance(models, (list, tuple)) or not models:
+        raise ParameterError(
+            f"models must be a non-empty list of members, each a registry name, a pair (name, params) or a dict "
+            f"{{'model': name, ...params}}, e.g. [('naive', {{}}), ('ar', {{'lags': 2}})]; got {models!r}."
+        )
+    return [_member_spec(i, spec) for i, spec in enumerate(models)]
+
+
+def _member_spec(i, spec):
+    if isinstance(spec, str):
+        name, params = spec, {}
+    elif isinstance(spec, dict):
+        if not isinstance(spec.get("model"), str):
+            raise ParameterError(f"models[{i}] is a dict without a 'model' name: {spec!r}.")
+        name, params = spec["model"], {k: v for k, v in spec.items() if k != "model"}
+    elif isinstance(spec, (list, tuple)) and len(spec) == 2 and isinstance(spec[0], str) and isinstance(spec[1], dict):
+        name, params = spec
+    else:
+        raise ParameterError(f"models[{i}] must be a name, a pair (name, params_dict) or a dict with 'model'; got {spec!r}.")
+    if name == "ensemble":
+        raise ParameterError(f"models[{i}] is itself an ensemble; list its members in one ensemble instead.")
+    try:
+        get_forecaster_class(name)
+    except ParameterError as exc:
+        raise ParameterError(f"models[{i}]: {exc}") from None
+    return name, {str(k): _tuples(v) for k, v in params.items()}
+
+
+def _tuples(value):
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def combine_forecasts(F: np.ndarray, combine: str, weights=None) -> np.ndarray:
+    """Combine member forecasts ``F`` (n_members, batch, horizon) into (batch, horizon)."""
+    if combine == "median":
+        return np.median(F, axis=0)
+    return np.tensordot(np.asarray(weights, dtype=np.float64), F, axes=1)
+
+
+def inverse_mse_weights(mse) -> np.ndarray:
+    """Weights proportional to 1/MSE, summing to one; members with zero error share all the weight."""
+    mse = np.asarray(mse, dtype=np.float64)
+    if not np.isfinite(mse).all():
+        raise InvalidInputError(f"a member gave non-finite forecasts on the weighting holdout (MSE {mse.tolist()}).")
+    perfect = mse == 0
+    raw = perfect.astype(np.float64) if perfect.any() else 1.0 / mse
+    return raw / raw.sum()
+
+
+class EnsembleForecaster(BaseForecaster):
+    """Fit several registered forecasters on one series and combine their forecasts.
+
+    Parameters
+    ----------
+    models : sequence of members
+        Each a registry name, a pair ``(name, params_dict)`` or a dict
+        ``{"model": name, **params}``, e.g.
+        ``(("holt_winters", {"seasonal_periods": 24}), ("ar", {"lags": 24}), ("gru", {"lags": 48}))``.
+        Use tuples: a saved model reads its parameters back as tuples.
+    combine : {"median", "mean", "weighted"}
+        How to combine the members' forecasts per origin and lead time.
+        ``"weighted"`` uses weights proportional to 1/MSE, found inside the
+        training data: members are fitted on its first ``1 - holdout`` part,
+        forecast leads ``1..horizon`` from every origin of the rest, and are
+        then refitted on all of it.
+    horizon : int
+        Default lead times of ``predict``; also the horizon of the weighting
+        holdout, and given to members that have a ``horizon`` parameter and
+        do not set one.
+    holdout : float in (0, 1)
+        Share of the training series used to find the weights (``"weighted"`` only).
+    seed : int, optional
+        Given as ``seed + i`` to member ``i`` when it has a ``seed`` parameter
+        and does not set one, so a median of networks is a median of
+        differently initialised networks.
+
+    Attributes
+    ----------
+    members_ : list of BaseForecaster
+        The fitted members, in the order of ``models``.
+    weights_ : ndarray or None
+        Combination weights (uniform for ``"mean"``, None for ``"median"``).
+    holdout_mse_ : ndarray or None
+        Each member's MSE on the weighting holdout (``"weighted"`` only).
+    """
+
+    _tags = {"stochastic": True}  # class-level guess; an instance reports its members' tags
+
+    get_tag = _TagLookup()
+
+    def __init__(self, models=(("naive", {}),), combine="median", horizon=1, holdout=0.2, seed=None):
+        self.models = models
+        self.combine = combine
+        self.horizon = horizon
+        self.holdout = holdout
+        self.seed = seed
+
+    def _instance_tag(self, name):
+        if name in ("stochastic", "neural"):
+            try:
+                specs = member_specs(self.models)
+            except ParameterError:
+                return BaseForecaster.get_tag.__func__(type(self), name)
+            return any(get_forecaster_class(n).get_tag(name) for n, _ in specs)
+        return BaseForecaster.get_tag.__func__(type(self), name)
+
+    # -- parameters ---------------------------------------------------------------
+    def _check_params(self):
+        check_choice(self.combine, COMBINES, "combine")
+        check_int(self.horizon, "horizon")
+        if isinstance(self.holdout, (bool, np.bool_)) or not isinstance(self.holdout, (float, np.floating)) \
+                or not 0 < self.holdout < 1:
+            raise ParameterError(f"holdout must be a float in (0, 1) (share of the training data), got {self.holdout!r}.")
+        if self.seed is not None:
+            check_int(self.seed, "seed", minimum=0)
+        for i, member in enumerate(self._build_members()):
+            try:
+                member._check_params()
+            except ParameterError as exc:
+                raise ParameterError(f"models[{i}] ({type(member).__name__}): {exc}") from None
+
+    def _build_members(self) -> list:
+        """Unfitted member instances, with the ensemble's horizon and seeds filled in where unset."""
+        members = []
+        for i, (name, params) in enumerate(member_specs(self.models)):
+            cls = get_forecaster_class(name)
+            names = cls._get_param_names()
+            params = dict(params)
+            if "horizon" in names and "horizon" not in params:
+                params["horizon"] = self.horizon
+            if self.seed is not None and "seed" in names and "seed" not in params:
+                params["seed"] = int(self.seed) + i
+            try:
+                members.append(cls(**params))
+            except TypeError as exc:
+                raise ParameterError(f"models[{i}]: invalid parameters for {name!r}: {exc}") from None
+        return members
+
+    def _default_horizon(self):
+        return int(self.horizon)
+
+    def _min_length(self):
+        need = max(m._min_length() for m in self._build_members())
+        if self.combine != "weighted":
+            return need
+        n = need + int(self.horizon)
+        while self._head_length(n) < need:  # a few steps: the head grows by about (1 - holdout) per point
+            n += 1
+        return n
+
+    def _head_length(self, n):
+        """Points the members are fitted on when finding weights; the rest (>= horizon) is scored."""
+        return n - max(math.ceil(self.holdout * n), int(self.horizon))
+
+    # -- fit ----------------------------------------------------------------------
+    def _fit(self, y, X):
+        series = self.y_  # members get the validated pandas series (their own fit re-checks it cheaply)
+        members = self._build_members()
+        self.holdout_mse_ = None
+        if self.combine == "weighted":
+            self.holdout_mse_ = self._holdout_mse(members, series)
+            self.weights_ = inverse_mse_weights(self.holdout_mse_)
+        elif self.combine == "mean":
+            self.weights_ = np.full(len(members), 1.0 / len(members))
+        else:
+            self.weights_ = None
+        self.members_ = [m.fit(series) for m in members]
+        lengths = [m.context_length_ for m in self.members_]
+        self.context_length_ = None if any(L is None for L in lengths) else max(lengths)
+
+    def _holdout_mse(self, members, series) -> np.ndarray:
+        """MSE of each member fitted on the head of ``series`` and forecasting every origin of its tail."""
+        from ..evaluation.backtest import backtest
+
+        head = self._head_length(len(series))
+        return np.array([np.mean(backtest(clone(m), series, initial=head, horizon=int(self.horizon),
+                                          metrics=("rmse",)).errors ** 2) for m in members])
+
+    # -- predict ------------------------------------------------------------------
+    def _predict(self, Y, XH, XF, horizon):
+        F = np.stack([m._predict(Y if m.context_length_ is None else Y[:, -m.context_length_:], None, None, horizon)
+                      for m in self.members_])
+        return combine_forecasts(F, self.combine, self.weights_)
+
+    def _predict_origins(self, values, Xv, origins, n_fut, horizon):
+        # Each member forecasts all origins in one batch: whole-history members through their own
+        # _predict_origins (state-space filters run once), fixed-context members through sliding windows.
+        F = []
+        for m in self.members_:
+            L = m.context_length_
+            if L is None:
+                F.append(m._predict_origins(values, None, origins, 0, horizon))
+            else:
+                F.append(m._predict(sliding_window_view(values, L)[origins - L], None, None, horizon))
+        return combine_forecasts(np.stack(F), self.combine, self.weights_)
+
+    # -- persistence --------------------------------------------------------------
+    def _get_state(self):
+        infos, arrays, networks = [], {}, []
+        for i, m in enumerate(self.members_):
+            meta, arr, nets = m._get_state()
+            infos.append({"context_length": m.context_length_, "state": meta, "n_networks": len(nets)})
+            arrays.update({f"m{i}_{k}": v for k, v in arr.items()})
+            networks.extend(nets)
+        meta = {"members": infos}
+        if self.weights_ is not None:
+            arrays["weights"] = self.weights_
+        if self.holdout_mse_ is not None:
+            arrays["holdout_mse"] = self.holdout_mse_
+        return meta, arrays, networks
+
+    def _set_state(self, meta, arrays, networks):
+        members, start = self._build_members(), 0
+        for i, (m, info) in enumerate(zip(members, meta["members"])):
+            # What load_model restores on a top-level model, restored here for each member.
+            m.y_, m.X_, m.exog_columns_, m.is_global_ = self.y_, None, None, False
+            m.context_length_ = info["context_length"]
+            prefix = f"m{i}_"
+            own = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+            m._set_state(info["state"], own, networks[start : start + info["n_networks"]])
+            start += info["n_networks"]
+        self.members_ = members
+        self.weights_ = arrays.get("weights")
+        self.holdout_mse_ = arrays.get("holdout_mse")
+
+    @classmethod
+    def _test_params(cls):
+        return {"models": (("naive", {}), ("seasonal_naive", {"m": 24}), ("ar", {"lags": 2})), "combine": "median"}
