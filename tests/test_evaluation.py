@@ -5,6 +5,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -12,6 +14,8 @@ from sklearn.exceptions import NotFittedError
 from tsforecast import LSTMForecaster, NaiveForecaster, SeasonalNaiveForecaster
 from tsforecast.base import BaseForecaster
 from tsforecast.evaluation import backtest, compare, diebold_mariano, tune
+from tsforecast.evaluation.compare import rank_models
+from tsforecast.evaluation.diebold_mariano import DMUndefinedWarning, holm
 from tsforecast.exceptions import InvalidInputError, NotEnoughDataError, ParameterError
 
 
@@ -420,12 +424,65 @@ def test_compare_table():
     assert {"fit_seconds", "predict_seconds", "mase", "rank"} <= set(t.columns)
 
 
+def test_compare_holm_column_adjusts_the_dm_pvalues():
+    y = seasonal_series(240)
+    models = {"naive": NaiveForecaster(), "seasonal_naive": SeasonalNaiveForecaster(m=12), "blend": WholeHistoryBlend(),
+              "weekly": SeasonalNaiveForecaster(m=24)}
+    t = compare(models, y, initial=150, horizon=3, progress=False).table.set_index("model")
+    assert list(t.columns).index("dm_pvalue_holm") == list(t.columns).index("dm_pvalue") + 1
+    assert np.isnan(t.loc["seasonal_naive", "dm_pvalue_holm"])
+    # Holm by hand over the three models tested against the baseline.
+    p = t["dm_pvalue"].drop("seasonal_naive").sort_values()
+    m, running, expected = len(p), 0.0, {}
+    for i, (name, value) in enumerate(p.items()):
+        running = max(running, min(1.0, (m - i) * value))
+        expected[name] = running
+    for name, value in expected.items():
+        assert t.loc[name, "dm_pvalue_holm"] == pytest.approx(value, rel=1e-12)
+
+
+def test_holm_hand_computed():
+    # Sorted: 0.01 (x3 = 0.03), 0.02 (x2 = 0.04), 0.04 (x1 = 0.04); running max keeps them monotone.
+    np.testing.assert_allclose(holm([0.04, 0.01, np.nan, 0.02]), [0.04, 0.03, np.nan, 0.04])
+    # A step-down that needs the running max: 0.001*3 = 0.003, 0.03*2 = 0.06, 0.05*1 = 0.05 -> 0.06.
+    np.testing.assert_allclose(holm([0.05, 0.001, 0.03]), [0.06, 0.003, 0.06])
+    np.testing.assert_allclose(holm([0.6, 0.9]), [1.0, 1.0])  # capped at 1
+    assert np.isnan(holm([np.nan])).all() and holm([]).shape == (0,)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.floats(0, 1), st.just(np.nan)), min_size=1, max_size=12))
+def test_holm_matches_statsmodels(pvalues):
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.array(pvalues)
+    out = holm(p)
+    defined = ~np.isnan(p)
+    assert np.isnan(out[~defined]).all()
+    if defined.any():
+        np.testing.assert_allclose(out[defined], multipletests(p[defined], method="holm")[1], rtol=1e-12, atol=0)
+
+
+def test_rank_models_puts_undefined_last():
+    np.testing.assert_array_equal(rank_models([np.nan, 2.0, 1.0, np.nan, 2.0]), [4, 2, 1, 4, 2])
+    np.testing.assert_array_equal(rank_models([np.nan, 0.5, 0.7], greater_is_better=True), [3, 2, 1])
+    assert rank_models([np.nan, np.nan]).dtype == np.int64
+
+
 def test_compare_names_coverage_and_errors():
     y = seasonal_series(200)
-    cmp = compare(["naive", "seasonal_naive"], y, initial=120, horizon=2, coverage=0.8, metrics=("rmse",),
-                  progress=False)
+    # Default m=1 makes seasonal_naive equal naive: identical losses, so the DM test is undefined (documented:
+    # NaN, not an error) and a warning says which model and why.
+    with pytest.warns(DMUndefinedWarning, match=r"'naive' against the baseline 'seasonal_naive'.*constant"):
+        cmp = compare(["naive", "seasonal_naive"], y, initial=120, horizon=2, coverage=0.8, metrics=("rmse",),
+                      progress=False)
     assert list(cmp.table.columns[:5]) == ["model", "rmse", "coverage", "width", "rank"]
-    assert cmp.baseline == "seasonal_naive"  # default m=1 equals naive: identical losses give NaN, not an error
+    assert cmp.baseline == "seasonal_naive"
+    np.testing.assert_array_equal(cmp.backtests["naive"].errors, cmp.backtests["seasonal_naive"].errors)
+    row = cmp.table.set_index("model").loc["naive"]
+    assert np.isnan(row["dm_stat"]) and np.isnan(row["dm_pvalue"]) and np.isnan(row["dm_pvalue_holm"])
+    with pytest.raises(InvalidInputError, match="constant"):  # what compare turned into NaN
+        diebold_mariano(cmp.backtests["naive"].errors[:, 0], cmp.backtests["seasonal_naive"].errors[:, 0])
     with pytest.raises(ParameterError, match="baseline"):
         compare(["naive"], y, baseline="lstm", initial=120, horizon=2, progress=False)
     with pytest.raises(ParameterError, match="unknown model"):

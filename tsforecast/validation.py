@@ -19,11 +19,14 @@ from .exceptions import (
     ParameterError,
 )
 
-MISSING_POLICIES = ("raise", "interpolate")
+MISSING_POLICIES = ("raise", "interpolate", "ffill")
+# Policies whose filled values at a time step depend only on values up to that step, so filling a
+# whole series before a backtest cannot leak a value after an origin into the history before it.
+CAUSAL_MISSING_POLICIES = ("raise", "ffill")
 
 
 class MissingValuesWarning(UserWarning):
-    """Missing values were filled under ``missing='interpolate'``."""
+    """Missing values were filled under ``missing='interpolate'`` or ``missing='ffill'``."""
 
 
 def _numeric_values(values, name: str) -> np.ndarray:
@@ -95,11 +98,21 @@ def check_index(index: pd.Index, name: str = "y") -> pd.Index:
 
 
 def apply_missing_policy(values: np.ndarray, index: pd.Index, missing: str, name: str = "y"):
-    """Apply ``missing='raise' | 'interpolate'`` to a float array.
+    """Apply ``missing='raise' | 'interpolate' | 'ffill'`` to a float array.
 
-    ``interpolate`` fills interior gaps linearly (as Cortez et al. did) and
-    trims leading/trailing gaps, which cannot be interpolated; both are
-    reported with a :class:`MissingValuesWarning`.
+    ``interpolate`` fills interior gaps linearly (as Cortez et al. did); each
+    filled value depends on the next observed value, so use it only on data
+    that ends where forecasting starts (a one-off fit), never on a whole
+    series that is then backtested. ``ffill`` fills each interior gap with the
+    last observed value before it: a filled value depends only on the past, so
+    it is safe before a backtest. Both trim leading/trailing gaps (nothing to
+    fill them from) and report what they did with a :class:`MissingValuesWarning`.
+
+    Returns
+    -------
+    values : numpy.ndarray
+    index : pandas.Index
+        ``values`` and ``index`` with the policy applied (unchanged when nothing is missing).
     """
     if missing not in MISSING_POLICIES:
         raise ParameterError(f"missing must be one of {MISSING_POLICIES}, got {missing!r}.")
@@ -110,7 +123,7 @@ def apply_missing_policy(values: np.ndarray, index: pd.Index, missing: str, name
         first = index[int(np.argmax(nan))]
         raise MissingValuesError(
             f"{name} has {int(nan.sum())} missing value(s) (first at {first}); fill them first "
-            f"or pass missing='interpolate'."
+            f"or pass missing='ffill' (last observed value) or missing='interpolate'."
         )
     valid = np.flatnonzero(~nan)
     if len(valid) == 0:
@@ -119,16 +132,29 @@ def apply_missing_policy(values: np.ndarray, index: pd.Index, missing: str, name
     values, index = values[lo:hi], index[lo:hi]
     inner = np.isnan(values)
     if inner.any():
-        pos = np.arange(len(values))
-        values = values.copy()
-        values[inner] = np.interp(pos[inner], pos[~inner], values[~inner])
+        values = _interpolate(values, inner) if missing == "interpolate" else _forward_fill(values, inner)
+    verb = "interpolated" if missing == "interpolate" else "forward-filled"
     warnings.warn(
-        f"{name}: interpolated {int(inner.sum())} interior missing value(s) and trimmed "
+        f"{name}: {verb} {int(inner.sum())} interior missing value(s) and trimmed "
         f"{lo + (len(nan) - hi)} leading/trailing one(s).",
         MissingValuesWarning,
         stacklevel=3,
     )
     return values, index
+
+
+def _interpolate(values: np.ndarray, gaps: np.ndarray) -> np.ndarray:
+    pos = np.arange(len(values))
+    out = values.copy()
+    out[gaps] = np.interp(pos[gaps], pos[~gaps], values[~gaps])
+    return out
+
+
+def _forward_fill(values: np.ndarray, gaps: np.ndarray) -> np.ndarray:
+    """Each gap takes the last observed value before it (``values[0]`` must be observed)."""
+    last_seen = np.where(gaps, 0, np.arange(len(values)))
+    np.maximum.accumulate(last_seen, out=last_seen)
+    return values[last_seen]
 
 
 def check_series(y, name: str = "y", missing: str = "raise") -> pd.Series:

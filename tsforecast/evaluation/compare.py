@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,7 +12,7 @@ from tqdm.auto import tqdm
 
 from ..exceptions import InvalidInputError, ParameterError
 from .backtest import DEFAULT_METRICS, GREATER_IS_BETTER, as_forecaster, backtest, check_metrics
-from .diebold_mariano import LOSSES, dm_test_losses
+from .diebold_mariano import LOSSES, DMUndefinedWarning, dm_test_losses, holm
 
 
 @dataclass
@@ -23,9 +24,13 @@ class ComparisonResult:
     table : pandas.DataFrame
         One row per model, in the order given: ``model``, each metric over all
         origins and leads (plus ``coverage``/``width`` with ``coverage``),
-        ``rank`` (1 = best by the first metric; float, NaN where the metric is undefined), ``dm_stat``, ``dm_pvalue``
-        (against the baseline; NaN on the baseline's own row), ``fit_seconds``,
-        ``predict_seconds``, ``n_origins``.
+        ``rank`` (1 = best by the first metric; ties share the best rank; models
+        whose metric is undefined, e.g. MAPE with a zero target, rank last, see
+        :func:`rank_models`), ``dm_stat``, ``dm_pvalue`` (against the baseline;
+        NaN on the baseline's own row and where the test is undefined),
+        ``dm_pvalue_holm`` (``dm_pvalue`` Holm-adjusted over the models tested
+        against the baseline: base "significantly better" claims on it),
+        ``fit_seconds``, ``predict_seconds``, ``n_origins``.
     backtests : dict
         Model name -> :class:`~tsforecast.evaluation.BacktestResult`.
     baseline : str
@@ -58,24 +63,40 @@ def _default_baseline(names):
     return names[0]
 
 
-def dm_against(errors, base_errors, step, loss):
+def rank_models(values, greater_is_better=False) -> np.ndarray:
+    """Ranks of models by one metric: 1 = best, ties share the best rank, undefined (NaN) values rank last.
+
+    Returns an int64 array, so a table always has a complete ranking even
+    when a metric is undefined for some model (all NaN models share the last rank).
+    """
+    values = pd.Series(np.asarray(values, dtype=np.float64))
+    ranks = values.rank(method="min", ascending=not greater_is_better, na_option="bottom")
+    return ranks.to_numpy().astype(np.int64)
+
+
+def dm_against(errors, base_errors, step, loss, name="model", baseline="baseline"):
     """DM test of one model's errors against the baseline's (same origins).
 
     The loss of each origin is averaged over its lead times, giving one
     number per origin; consecutive origins ``step`` apart share targets up
     to ``ceil(horizon / step) - 1`` origins back, so that many autocovariances
     enter the variance (``h = ceil(horizon / step)``). Negative statistic:
-    the model beats the baseline. Identical losses give NaN. When the
-    rectangular long-run variance is not positive (it happens when the loss
-    differential is seasonal) the test falls back to ``h = 1`` with a
-    ``RuntimeWarning``, as :func:`~tsforecast.evaluation.diebold_mariano` documents.
+    the model beats the baseline. When the rectangular long-run variance is
+    not positive (it happens when the loss differential is seasonal) the test
+    falls back to ``h = 1`` with a ``RuntimeWarning``, as
+    :func:`~tsforecast.evaluation.diebold_mariano` documents. When the test is
+    undefined (identical losses, too few origins) the result is ``(nan, nan)``
+    with a :class:`~tsforecast.evaluation.diebold_mariano.DMUndefinedWarning`
+    naming ``name``, ``baseline`` and the reason.
     """
     horizon = errors.shape[1]
     loss_fn = LOSSES[loss]
     try:
         return dm_test_losses(loss_fn(errors).mean(axis=1), loss_fn(base_errors).mean(axis=1),
                               h=math.ceil(horizon / step))
-    except InvalidInputError:
+    except InvalidInputError as exc:
+        warnings.warn(f"Diebold-Mariano test of {name!r} against the baseline {baseline!r} is undefined, so its "
+                      f"dm_stat and dm_pvalue are NaN: {exc}", DMUndefinedWarning, stacklevel=2)
         return (np.nan, np.nan)
 
 
@@ -131,13 +152,14 @@ def compare(models, y, X=None, baseline=None, initial=0.5, horizon=None, step=1,
     base_errors = backtests[baseline].errors
     for name, bt in backtests.items():
         row = {"model": name, **bt.metrics.loc["all"].to_dict()}
-        stat, pvalue = (np.nan, np.nan) if name == baseline else dm_against(bt.errors, base_errors, step, dm_loss)
+        stat, pvalue = ((np.nan, np.nan) if name == baseline
+                        else dm_against(bt.errors, base_errors, step, dm_loss, name, baseline))
         row.update(dm_stat=stat, dm_pvalue=pvalue, fit_seconds=bt.fit_seconds, predict_seconds=bt.predict_seconds,
                    n_origins=bt.n_origins)
         rows.append(row)
     table = pd.DataFrame(rows)
+    table.insert(table.columns.get_loc("dm_pvalue") + 1, "dm_pvalue_holm", holm(table["dm_pvalue"]))
     first = metric_names[0]
     n_metric_cols = len(metric_names) + (2 if coverage is not None else 0)
-    table.insert(1 + n_metric_cols, "rank",
-                 table[first].rank(method="min", ascending=first not in GREATER_IS_BETTER))
+    table.insert(1 + n_metric_cols, "rank", rank_models(table[first], first in GREATER_IS_BETTER))
     return ComparisonResult(table=table, backtests=backtests, baseline=baseline)

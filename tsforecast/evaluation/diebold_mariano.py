@@ -15,6 +15,10 @@ LOSSES = {"se": np.square, "ae": np.abs}
 ALTERNATIVES = ("two-sided", "less", "greater")
 
 
+class DMUndefinedWarning(UserWarning):
+    """A Diebold–Mariano test could not be computed (e.g. identical losses); its result is NaN."""
+
+
 class DMResult(NamedTuple):
     """Result of :func:`diebold_mariano`."""
 
@@ -97,3 +101,21 @@ def dm_test_losses(loss1, loss2, h=1, alternative="two-sided") -> DMResult:
     else:
         pvalue = t.sf(statistic)
     return DMResult(statistic, float(pvalue))
+
+
+def holm(pvalues) -> np.ndarray:
+    """Holm (1979) step-down adjusted p-values; NaN entries are left out of the family and stay NaN.
+
+    With the ``m`` defined p-values sorted, ``p_(1) <= ... <= p_(m)``, the adjusted
+    value of ``p_(i)`` is ``max_{j <= i} min(1, (m - j + 1) p_(j))``. Rejecting
+    where it is below ``alpha`` controls the family-wise error rate at ``alpha``
+    under any dependence between the tests (e.g. several models against one baseline).
+    """
+    p = np.asarray(pvalues, dtype=np.float64)
+    out = np.full(p.shape, np.nan)
+    defined = np.flatnonzero(~np.isnan(p))
+    order = defined[np.argsort(p[defined], kind="stable")]
+    m = len(order)
+    scaled = (m - np.arange(m)) * p[order]
+    out[order] = np.minimum(1.0, np.maximum.accumulate(scaled))
+    return out

@@ -8,6 +8,12 @@ TOML has no null, so a parameter written ``"none"`` is passed as None).
 ``profiles.full``. Setting a model table to ``false`` (``lstm = false`` under
 ``[models]``) drops that model, e.g. from one dataset or profile.
 
+``missing`` is ``"raise"`` (default) or ``"ffill"``: the data are filled once,
+before the backtest, so only a causal fill is allowed (each gap takes the last
+value observed before it; leading and trailing gaps are trimmed).
+``"interpolate"`` is refused: it would let a value after an origin shape the
+history the forecast from that origin sees.
+
 Everything is checked before anything runs: an unknown key, model or parameter
 fails in a second, not after an hour of training.
 """
@@ -25,6 +31,7 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 from ..exceptions import ConfigError, ParameterError
+from ..validation import CAUSAL_MISSING_POLICIES
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.toml"
 
@@ -209,6 +216,20 @@ def _model_specs(models, seed, where, context):
     return specs
 
 
+def _check_missing(missing, where):
+    """The experiment's missing-value policy; only causal fills, because the whole series is filled once."""
+    if missing == "interpolate":
+        raise ConfigError(
+            f"missing = \"interpolate\" in {where} would fill each gap from the value after it over the whole "
+            f"series before the backtest, so forecasts made before that value would depend on it. Use "
+            f"missing = \"ffill\" (each gap takes the last value observed before it), or fill the gaps yourself "
+            f"inside each fold from the data before its origin."
+        )
+    if missing not in CAUSAL_MISSING_POLICIES:
+        raise ConfigError(f"missing in {where} must be one of {list(CAUSAL_MISSING_POLICIES)}, got {missing!r}.")
+    return missing
+
+
 def _run_spec(label, run, seed, where, base_dir):
     context = f"datasets.{label}" if label else "the config"
     dataset = run.get("dataset")
@@ -223,9 +244,7 @@ def _run_spec(label, run, seed, where, base_dir):
     if series is not None and not (isinstance(series, str) or _is_int(series) and series >= 1
                                    or isinstance(series, list) and all(isinstance(s, str) for s in series)):
         raise ConfigError(f"series in {where} must be an id, a list of ids, a count, or \"all\"; got {series!r}.")
-    missing = run.get("missing", "raise")
-    if missing not in ("raise", "interpolate"):
-        raise ConfigError(f"missing in {where} must be \"raise\" or \"interpolate\", got {missing!r}.")
+    missing = _check_missing(run.get("missing", "raise"), where)
     models = _model_specs(run.get("models"), seed, where, f"{context + '.' if label else ''}models")
     baseline = run.get("baseline")
     if baseline is not None and baseline not in models:

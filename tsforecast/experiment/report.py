@@ -73,7 +73,8 @@ def protocol_text(summary: dict) -> str:
                      f"before each origin.")
     if s.get("baseline"):
         lines.append(f"- **Baseline**: `{s['baseline']}`; `dm_stat`/`dm_pvalue` are Diebold–Mariano tests "
-                     f"(Harvey–Leybourne–Newbold corrected) of each model against it.")
+                     f"(Harvey–Leybourne–Newbold corrected) of each model against it; `dm_pvalue_holm` adjusts "
+                     f"them (Holm) for testing every model against the same baseline.")
     return "\n".join(lines)
 
 

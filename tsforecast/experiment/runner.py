@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
 import sys
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass
@@ -13,7 +16,9 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from ..exceptions import ConfigError
+from ..exceptions import ConfigError, ParameterError
+from ..multiseries import to_series_dict
+from ..validation import apply_missing_policy, check_series
 from .config import ExperimentConfig, RunSpec, load_config
 from ..atomic import atomic_write, atomic_write_text
 from .plots import plot_by_lead, plot_forecasts
@@ -101,26 +106,45 @@ def _select_long(long: pd.DataFrame, run: RunSpec) -> dict:
 
 
 def load_run_data(run: RunSpec):
-    """The series (or ``{id: series}``) and dataset card (None for a user file) of one run."""
+    """The series (or ``{id: series}``) and dataset card (None for a user file) of one run.
+
+    ``missing = "ffill"`` is applied here, after the series are selected: the
+    loaders return gaps as NaN (``"keep"``) and each chosen series is filled
+    with :func:`~tsforecast.validation.check_series`.
+    """
     from ..datasets import list_datasets, load_dataset, read_long_file, read_series_file, trading_day_series
 
+    loader_missing = "keep" if run.missing == "ffill" else run.missing
     if run.dataset in list_datasets():
-        data, info = load_dataset(run.dataset, missing=run.missing)
+        data, info = load_dataset(run.dataset, missing=loader_missing)
         source = f"catalogue dataset `{run.dataset}` ({info.title})"
     else:
         path = _dataset_path(run)
-        data = read_long_file(path, missing=run.missing) if run.series is not None else read_series_file(path, missing=run.missing)
+        read = read_long_file if run.series is not None else read_series_file
+        data = read(path, missing=loader_missing)
         info, source = None, f"file `{path}`"
     if isinstance(data, pd.DataFrame) and "id" in data.columns:
         data = _select_long(data, run)
+        if run.missing == "ffill":
+            data = to_series_dict(data, missing="ffill")
     elif isinstance(data, pd.DataFrame):
         if run.column is None or run.column not in data.columns:
             raise ConfigError(f"dataset {run.dataset!r} has columns {list(data.columns)}; choose one with column = \"<name>\".")
+        if run.missing == "ffill":
+            data = _ffill_column(data, run.column)
         data = trading_day_series(data, run.column) if info is not None and info.kind == "frame" else data[run.column]
         source += f", column `{run.column}`"
     elif run.column is not None or run.series is not None:
         raise ConfigError(f"dataset {run.dataset!r} is a single series; drop column / series from the config.")
+    elif run.missing == "ffill":
+        data = check_series(data, str(data.name or run.dataset), missing="ffill")
     return data, info, source
+
+
+def _ffill_column(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """``frame[[column]]`` forward-filled on its own rows (prices keep their trading dates, not a regular grid)."""
+    values, index = apply_missing_policy(frame[column].to_numpy(dtype=np.float64), frame.index, "ffill", column)
+    return pd.DataFrame({column: values}, index=index)
 
 
 # -- protocol --------------------------------------------------------------------------
@@ -197,6 +221,7 @@ def _run_many(run: RunSpec, series: dict, p: dict, progress: bool):
 
     from ..evaluation import compare
     from ..evaluation.backtest import score
+    from ..evaluation.compare import rank_models
 
     if p["coverage"] is not None:
         raise ConfigError(f"datasets.{run.label}: intervals (coverage) are not supported over many series yet.")
@@ -263,8 +288,7 @@ def _run_many(run: RunSpec, series: dict, p: dict, progress: bool):
                      "predict_seconds": pred_s[name],
                      "n_origins": int(sum(len(e) for _, e in per[name].values()))})
     table = pd.DataFrame(rows)
-    table.insert(1 + len(metric_names), "rank",
-                 table[headline].rank(method="min", ascending=not greater).astype("Int64"))
+    table.insert(1 + len(metric_names), "rank", rank_models(table[headline], greater))
     predictions = pd.concat(frames, ignore_index=True)
     params = {"initial": int(np.median(list(initials.values()))), "step": p["step"], "refit": p["refit"],
               "window": p["window"], "seasonal_period": p["seasonal_period"]}
@@ -275,14 +299,22 @@ def _run_many(run: RunSpec, series: dict, p: dict, progress: bool):
 
 # -- outputs ---------------------------------------------------------------------------------
 def _reproduce_command(cfg: ExperimentConfig, results_dir, config_json: Path) -> str:
-    src = cfg.source if cfg.source is not None else config_json
-    parts = ["tsforecast experiment", str(src)]
-    if cfg.profile == "full":
-        parts.append("--full")
-    elif cfg.profile != "quick":
-        raise ConfigError(f"profile {cfg.profile!r} has no command-line switch; use 'quick' or 'full'.")
-    parts += [f"--seed {cfg.seed}", f"--results-dir {results_dir}", f"--name {cfg.name}"]
-    return " ".join(parts)
+    """The ``tsforecast experiment`` command that reruns ``cfg``.
+
+    A config file is named with its profile switch. A dict config has no file,
+    so the command names the saved ``config.json``: it holds the resolved
+    config (profile already applied, no ``[profiles]``), so it takes no profile switch.
+    """
+    if cfg.source is not None:
+        parts = ["tsforecast", "experiment", str(cfg.source)]
+        if cfg.profile == "full":
+            parts.append("--full")
+        elif cfg.profile != "quick":
+            parts += ["--profile", cfg.profile]
+    else:
+        parts = ["tsforecast", "experiment", str(config_json)]
+    parts += ["--seed", str(cfg.seed), "--results-dir", str(results_dir), "--name", cfg.name]
+    return shlex.join(parts)
 
 
 def _plots(out: Path, prefix: str, y, predictions, table, steps, p, title):
@@ -340,14 +372,9 @@ def _report(cfg, sections, wall, command, files, results_dir) -> str:
         lines += [f"## {s['label']}", "", "### Protocol", "", protocol_text(s["summary"]), "",
                   f"### Results (sorted by {s['summary']['headline']}; wall time {s['seconds']:.1f} s)", "",
                   markdown_table(table.drop(columns=["dataset"]), index=False), ""]
-        best = table.iloc[0]["model"]
-        lines.append(f"Best by {s['summary']['headline']}: **{best}**.")
-        if "dm_pvalue" in table.columns:
-            sig = table[(table["dm_pvalue"] < 0.05) & (table["dm_stat"] < 0)]["model"].tolist()
-            worse = table[(table["dm_pvalue"] < 0.05) & (table["dm_stat"] > 0)]["model"].tolist()
-            lines.append(f"Significantly more accurate than `{s['baseline']}` (DM, squared error, 5%): "
-                         f"{', '.join(f'`{m}`' for m in sig) or 'none'}; significantly less accurate: "
-                         f"{', '.join(f'`{m}`' for m in worse) or 'none'}.")
+        lines += _ranking_lines(table, s["summary"]["headline"])
+        if "dm_pvalue_holm" in table.columns:
+            lines.append(_dm_sentence(table, s["baseline"]))
         if "wins_vs_baseline" in table.columns:
             lines.append(f"`wins_vs_baseline`: series on which the model's {s['summary']['headline']} beats "
                          f"`{s['baseline']}`; metrics are averages over series.")
@@ -360,12 +387,62 @@ def _report(cfg, sections, wall, command, files, results_dir) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _names(models) -> str:
+    return ", ".join(f"`{m}`" for m in models) or "none"
+
+
+def _ranking_lines(table: pd.DataFrame, headline: str) -> list:
+    """The best model, and which models have no headline value (ranked last)."""
+    undefined = table.loc[table[headline].isna(), "model"].tolist()
+    if len(undefined) == len(table):
+        return [f"{headline} is undefined for every model (e.g. MAPE with a zero target); the ranking says nothing."]
+    lines = [f"Best by {headline}: **{table.iloc[0]['model']}**."]
+    if undefined:
+        lines.append(f"{headline} is undefined for {_names(undefined)} (e.g. MAPE with a zero target); "
+                     f"ranked last.")
+    return lines
+
+
+def _dm_sentence(table: pd.DataFrame, baseline) -> str:
+    """Significance against the baseline from Holm-adjusted DM p-values (one family: all models vs the baseline)."""
+    significant = table["dm_pvalue_holm"] < 0.05
+    better = table.loc[significant & (table["dm_stat"] < 0), "model"]
+    worse = table.loc[significant & (table["dm_stat"] > 0), "model"]
+    return (f"Significantly more accurate than `{baseline}` (DM, squared error, 5% after Holm's adjustment for "
+            f"testing every model against it): {_names(better)}; significantly less accurate: {_names(worse)}.")
+
+
 def _write_parquet(df: pd.DataFrame, path: Path):
     df = df.copy()
     for col in ("origin", "timestamp"):
         if df[col].dtype == object:  # datasets with timestamps and with integer steps in one file
             df[col] = df[col].astype(str)
     atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
+
+
+def check_writable_dir(path: Path) -> None:
+    """Raise ParameterError unless ``path`` can be created and written; leave nothing behind.
+
+    Writes and removes a probe file (permission bits alone say nothing for
+    root, or on read-only mounts), and removes any directory it had to create.
+    """
+    path = Path(path)
+    created = [p for p in (path, *path.parents) if not p.exists()]
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise ParameterError(
+            f"results directory {path} cannot be created or written ({exc.strerror or exc}); pass a writable "
+            f"folder as results_dir (--results-dir on the command line)."
+        ) from None
+    finally:
+        for p in created:  # deepest first
+            try:
+                p.rmdir()
+            except OSError:
+                pass
 
 
 def _determinism(cfg):
@@ -409,8 +486,9 @@ def run_experiment(config=None, *, profile="quick", results_dir="results", seed=
     """
     t_start = time.perf_counter()
     cfg = load_config(config, profile=profile, seed=seed, name=name)
-    _determinism(cfg)
     out = Path(results_dir) / cfg.name
+    check_writable_dir(out)  # before any training: a bad --results-dir must not cost the run
+    _determinism(cfg)
     tables, forecasts, comparisons, sections, files = [], [], {}, [], []
     multi = len(cfg.runs) > 1
     for run in cfg.runs:
@@ -456,8 +534,11 @@ def add_arguments(parser):
     parser.add_argument("config", nargs="?", default=None,
                         help="experiment config (TOML); default: the packaged default experiment "
                              "(traffic_synthetic, naive to GRU, a few minutes on 2 cores)")
-    parser.add_argument("--full", action="store_true",
-                        help="apply the config's [profiles.full] table (paper-scale settings; slow)")
+    profiles = parser.add_mutually_exclusive_group()
+    profiles.add_argument("--full", action="store_true",
+                          help="apply the config's [profiles.full] table (paper-scale settings; slow)")
+    profiles.add_argument("--profile", default=None, metavar="NAME",
+                          help="apply the config's [profiles.NAME] table (--full is --profile full)")
     parser.add_argument("--results-dir", default="results", metavar="DIR",
                         help="write results to DIR/<name>/ (default: results)")
     parser.add_argument("--seed", type=int, default=None, help="override the config's seed")
@@ -466,12 +547,20 @@ def add_arguments(parser):
     return parser
 
 
+def profile_from_args(args) -> str:
+    """The profile that parsed ``tsforecast experiment`` arguments select."""
+    if args.full:
+        return "full"
+    return args.profile or "quick"
+
+
 def main(args) -> int:
     """Run ``tsforecast experiment`` with parsed ``args``; errors propagate as tsforecast exceptions."""
-    result = run_experiment(args.config, profile="full" if args.full else "quick", results_dir=args.results_dir,
+    result = run_experiment(args.config, profile=profile_from_args(args), results_dir=args.results_dir,
                             seed=args.seed, progress=not args.no_progress, name=args.name)
     headline = [c for c in result.table.columns if c not in ("dataset", "model")][0]
-    cols = ["dataset", "model", headline, "rank"] + (["dm_pvalue"] if "dm_pvalue" in result.table.columns else [])
+    cols = ["dataset", "model", headline, "rank"] + [c for c in ("dm_pvalue", "dm_pvalue_holm")
+                                                     if c in result.table.columns]
     print(result.table[cols].sort_values(["dataset", "rank"]).to_string(index=False), file=sys.stdout)
     print(f"\nresults in {result.path} ({result.wall_seconds:.0f} s): metrics.csv, report.md, forecasts.parquet, plots")
     return 0
