@@ -46,19 +46,12 @@ def _params(items) -> dict:
 
 def _columns(path) -> list:
     """Column names of a CSV/Parquet file, without reading its rows."""
-    import pandas as pd
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    from .tables import read_header
 
     path = Path(path)
     if not path.is_file():
         raise DataFileError(f"data file {path} does not exist.")
-    try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            return list(pq.read_schema(path).names)
-        return list(pd.read_csv(path, nrows=0).columns)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, pa.ArrowException, UnicodeDecodeError) as exc:
-        raise DataFileError(f"{path} cannot be read as a table: {str(exc).splitlines()[0]}") from None
+    return [c.strip() for c in read_header(path)]
 
 
 def read_data(path, missing="raise"):
@@ -88,10 +81,16 @@ def _write_table(df, path):
 
 
 # -- subcommands ------------------------------------------------------------------
+def _is_model_dir(folder) -> bool:
+    return (Path(folder) / "metadata.json").is_file()
+
+
 def cmd_fit(args):
+    from .outputs import check_output_dir
     from .registry import get_forecaster
 
     model = get_forecaster(args.model, **_params(args.param))
+    check_output_dir(args.out, _is_model_dir, "--out model folder")  # before training, not after
     y = read_data(args.data, missing=args.missing)
     model.fit(y, missing=args.missing)
     model.save(args.out)
@@ -99,8 +98,10 @@ def cmd_fit(args):
 
 
 def cmd_predict(args):
+    from .outputs import check_output_file
     from .persistence import load_model
 
+    check_output_file(args.out, "--out")
     model = load_model(args.model)
     y = None if args.data is None else read_data(args.data)
     if args.interval is not None:
@@ -118,9 +119,13 @@ def cmd_backtest(args):
     import pandas as pd
 
     from .evaluation import backtest
+    from .outputs import check_output_file
     from .registry import get_forecaster
 
     model = get_forecaster(args.model, **_params(args.param))
+    for option, path in (("--out", args.out), ("--predictions", args.predictions)):
+        if path:
+            check_output_file(path, option)
     y = read_data(args.data, missing=args.missing)
     if isinstance(y, pd.DataFrame):
         raise DataFileError(f"{args.data} holds many series (an id column); backtest takes one timestamp,value series.")

@@ -17,6 +17,7 @@ import pandas as pd
 from ..atomic import atomic_write
 from ..exceptions import DataFileError, InvalidInputError
 from ..multiseries import LONG_COLUMNS
+from ..tables import blank, integer_steps, iter_frames, read_header
 from ..validation import check_series
 
 SUFFIXES = (".csv", ".parquet")
@@ -39,26 +40,21 @@ def table_files(path) -> list:
 
 
 def read_blocks(files, columns=None, rows=BLOCK_ROWS):
-    """Yield DataFrames of at most ``rows`` rows from ``files``, in order; ``id`` as strings."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    """Yield DataFrames of at most ``rows`` rows from ``files``, in order; ``id`` as verbatim strings.
 
+    An empty id is refused here: it cannot name a series in the output.
+    """
     for f in files:
-        try:
-            if f.suffix.lower() == ".csv":
-                header = pd.read_csv(f, nrows=0).columns
-                _check_columns(header, f)
-                blocks = pd.read_csv(f, chunksize=rows, usecols=columns, dtype={"id": str})
-            else:
-                pf = pq.ParquetFile(f)
-                _check_columns(pf.schema_arrow.names, f)
-                wanted = columns or list(LONG_COLUMNS)  # not the pandas index columns a DataFrame.to_parquet adds
-                blocks = (b.to_pandas() for b in pf.iter_batches(batch_size=rows, columns=wanted))
-            for block in blocks:
-                block["id"] = block["id"].astype(str)
-                yield block
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, pa.ArrowException, UnicodeDecodeError) as exc:
-            raise DataFileError(f"{f} cannot be read as a table: {str(exc).splitlines()[0]}") from None
+        _check_columns(read_header(f), f)
+        wanted = columns or list(LONG_COLUMNS)  # not the pandas index columns a DataFrame.to_parquet adds
+        seen = 0
+        for block in iter_frames(f, rows, columns=wanted):
+            empty = blank(block[["id"]])["id"].to_numpy()
+            if empty.any():
+                row = seen + int(np.argmax(empty)) + 1
+                raise DataFileError(f"{f}, data row {row}: id is empty; every row needs the id of its series.")
+            seen += len(block)
+            yield block
 
 
 def _check_columns(names, f):
@@ -131,7 +127,11 @@ def rows_to_series(key, rows: pd.DataFrame, missing: str) -> pd.Series:
     """One series from its long-table rows; a named :class:`InvalidInputError` when unusable."""
     name = f"series {key!r}"
     ts = rows["timestamp"]
-    if not pd.api.types.is_numeric_dtype(ts):
+    steps = None if pd.api.types.is_numeric_dtype(ts) else integer_steps(ts)
+    if steps is not None:
+        ts = pd.Series(steps, index=rows.index)
+    elif not pd.api.types.is_numeric_dtype(ts):
+        ts = ts.where(~blank(ts.to_frame())["timestamp"])  # an empty cell is a missing timestamp
         parsed = pd.to_datetime(ts, errors="coerce")
         bad = parsed.isna() & ts.notna()
         if bad.any() or ts.isna().any():
@@ -162,16 +162,3 @@ def write_atomic(df: pd.DataFrame, path, fmt=None):
     if fmt == "csv":
         return atomic_write(path, lambda tmp: df.to_csv(tmp, index=False))
     return atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
-
-
-def read_table(path) -> pd.DataFrame:
-    """Read one whole CSV/Parquet file (for small inputs: the CLI's ``--data``)."""
-    if Path(path).is_dir():
-        raise DataFileError(f"{path} is a folder; pass one .csv or .parquet file.")
-    (f,) = table_files(path)
-    import pyarrow as pa
-
-    try:
-        return pd.read_csv(f) if f.suffix.lower() == ".csv" else pd.read_parquet(f)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, pa.ArrowException, UnicodeDecodeError) as exc:
-        raise DataFileError(f"{f} cannot be read as a table: {str(exc).splitlines()[0]}") from None

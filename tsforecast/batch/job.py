@@ -24,10 +24,15 @@ Relative paths are resolved against the job file's folder (the current folder fo
 
 from __future__ import annotations
 
+import hashlib
 import json
-import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 from ..exceptions import ConfigError, ModelFileError
 from ..registry import REGISTRY, get_forecaster, list_forecasters
@@ -58,16 +63,44 @@ class BatchJob:
     n_workers: int = 2
     saved_model: bool = False  # model is a saved model directory (else a registry name)
     global_model: bool = False  # the saved model is a global (many-series) model
+    model_digest: str | None = None  # content hash of a saved model (see model_digest)
 
     def fingerprint(self) -> dict:
         """What decides the content of the output files (not how the job is run).
 
         A rerun into the same output folder must have the same fingerprint, so
-        finished chunks can be kept.
+        finished chunks can be kept. It holds the saved model's content hash,
+        not only its path: a model replaced between runs would otherwise
+        forecast some series of one output with the old model and some with
+        the new one.
         """
-        keys = ("input", "model", "horizon", "format", "missing", "interval", "params", "chunk_size")
         doc = asdict(self)
-        return json.loads(json.dumps({k: doc[k] for k in keys}, default=str))
+        for key in RUN_KEYS:  # how the job is run (where, how many processes), not what it computes
+            if key != "chunk_size":  # the chunk size decides which series land in which part file
+                doc.pop(key)
+        doc.pop("output")
+        return json.loads(json.dumps(doc, default=str, sort_keys=True))
+
+
+def model_files(path) -> list:
+    """The files that make up the saved model at ``path``: metadata, arrays and networks, in a fixed order."""
+    path = Path(path)
+    return [path / "metadata.json", path / "arrays.npz", *sorted(path.glob("net_*.keras"))]
+
+
+def model_digest(path) -> str:
+    """SHA-256 of a saved model's content (the names and bytes of :func:`model_files`)."""
+    h = hashlib.sha256()
+    for f in model_files(path):
+        h.update(f.name.encode() + b"\0")
+        try:
+            with open(f, "rb") as fh:
+                while block := fh.read(1 << 20):
+                    h.update(block)
+        except FileNotFoundError:
+            h.update(b"<missing>")  # loading will name the missing file; the digest only has to differ
+        h.update(b"\0")
+    return h.hexdigest()
 
 
 def _check_int(value, name, minimum=1):
@@ -162,6 +195,7 @@ def load_job(job, base_dir=None, **overrides) -> BatchJob:
 
     model = str(doc["model"])
     saved = is_global = False
+    digest = None
     if model in REGISTRY:
         get_forecaster(model, **params)._check_params()  # bad names/values fail now, not once per series
     else:
@@ -173,6 +207,7 @@ def load_job(job, base_dir=None, **overrides) -> BatchJob:
         if params:
             raise ConfigError("[params] only applies to a registry model; a saved model keeps its own parameters.")
         model, saved, is_global = str(mpath), True, _saved_model_kind(mpath)
+        digest = model_digest(mpath)
 
     interval = doc.get("interval")
     if interval is not None:
@@ -204,4 +239,5 @@ def load_job(job, base_dir=None, **overrides) -> BatchJob:
         n_workers=_check_int(run.get("n_workers", 2), "n_workers"),
         saved_model=saved,
         global_model=is_global,
+        model_digest=digest,
     )

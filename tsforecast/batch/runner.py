@@ -3,13 +3,20 @@
 The driver process reads the input (one chunk of series at a time), hands
 chunks to workers, and writes each chunk's ``errors`` file and then its
 ``part-NNNNN`` file, both via temp file + ``os.replace``. A chunk is finished
-iff its part file exists, so a killed job rerun into the same output folder
-redoes only the missing chunks.
+iff its part file exists (and not all its series failed for a reason of the
+whole job), so a killed job rerun into the same output folder redoes only the
+missing chunks.
+
+Failures of one series (bad data) go to ``errors.csv`` and the job goes on;
+failures of the whole job (the model cannot load or changed, the output cannot
+be written, a bad config) stop it with a named error and write no chunk.
 
 Workers get the job description (small) and the chunk's rows; a saved model
-is loaded from its folder once per worker process and cached by path. With a
-remote Dask scheduler that folder must be visible to the workers at the same
-path (a shared file system).
+is loaded from its folder once per worker process, checked against the content
+hash taken when the job started, and kept in a small cache. With a remote Dask
+scheduler that folder must be visible to the workers at the same path (a shared
+file system). Local worker processes end when the driver does, even if it is
+killed.
 """
 
 from __future__ import annotations
@@ -25,18 +32,23 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import atomic_write_text
-from ..exceptions import ConfigError, NotEnoughDataError, TSForecastError
+from ..exceptions import ConfigError, ModelFileError, NotEnoughDataError, TSForecastError
+from ..outputs import check_output_dir
+from ..tables import integer_steps, read_frame
 from ..validation import MissingValuesWarning
 from .io import iter_series, rows_to_series, scan_ids, table_files, write_atomic
-from .job import BatchJob, load_job
+from .job import BatchJob, load_job, model_digest
 
-# Data-dependent failures of one series; anything else is a bug and stops the job.
+# Data-dependent failures of one series; anything else stops the job.
 SERIES_ERRORS = (TSForecastError, np.linalg.LinAlgError, FloatingPointError)
+# Failures of the whole job: an errors file where every series failed with one of these is not a finished chunk.
+JOB_ERRORS = (ModelFileError,)
 FORECAST_COLUMNS = ("id", "timestamp", "step", "forecast")
 ERROR_DIR = "_errors"
 MANIFEST = "_job.json"
 
-_MODELS: dict = {}  # saved models loaded in this (worker) process, by path and modification time
+MODEL_CACHE_SIZE = 2  # a Keras model can take hundreds of MB; a worker needs one per job
+_MODELS: dict = {}  # saved models loaded in this (worker) process, by (path, content hash), oldest first
 
 
 @dataclass
@@ -58,14 +70,44 @@ class BatchSummary:
 
 
 # -- worker side ---------------------------------------------------------------
-def saved_model(path):
-    """Load the saved model at ``path`` once per process."""
+def saved_model(path, digest=None):
+    """The saved model at ``path``, loaded once per process and kept in a cache of :data:`MODEL_CACHE_SIZE`.
+
+    Parameters
+    ----------
+    path : str or Path
+        Saved model folder.
+    digest : str, optional
+        Content hash the model must have (:func:`~tsforecast.batch.job.model_digest`, taken when the job
+        started); by default the hash of what is there now.
+
+    Raises
+    ------
+    ModelFileError
+        The model cannot be loaded, or its files no longer match ``digest``.
+    """
     from ..persistence import load_model
 
-    key = (str(path), os.stat(Path(path) / "metadata.json").st_mtime_ns)
-    if key not in _MODELS:
-        _MODELS[key] = load_model(path)
-    return _MODELS[key]
+    path = str(path)
+    key = (path, digest or model_digest(path))
+    if key in _MODELS:
+        _MODELS[key] = _MODELS.pop(key)  # most recently used last
+        return _MODELS[key]
+    _check_digest(path, key[1])
+    model = load_model(path)
+    _check_digest(path, key[1])  # not replaced while we were loading it
+    _MODELS[key] = model
+    while len(_MODELS) > MODEL_CACHE_SIZE:
+        del _MODELS[next(iter(_MODELS))]
+    return model
+
+
+def _check_digest(path, digest):
+    if model_digest(path) != digest:
+        raise ModelFileError(
+            f"the saved model {path} changed while the batch job ran; its series would be forecast by two "
+            f"different models. Rerun the job (into a new output folder) once the model is in place."
+        )
 
 
 def _reason(exc) -> str:
@@ -78,7 +120,7 @@ def _forecast_one(job: BatchJob, y: pd.Series) -> pd.DataFrame:
     Returns a frame indexed by the forecast timestamps: ``forecast[, lower, upper]``.
     """
     if job.saved_model:
-        model = saved_model(job.model)
+        model = saved_model(job.model, job.model_digest)
         if job.interval is not None:
             return model.predict_interval(job.horizon, coverage=job.interval, y=y)
         pred = model.predict(job.horizon, y=y)
@@ -107,6 +149,8 @@ def forecast_chunk(job: BatchJob, items) -> tuple:
     and ``id, reason``. A series that cannot be forecast goes to ``errors``; the others go on.
     """
     errors, frames, series = [], [], {}
+    if job.saved_model:
+        saved_model(job.model, job.model_digest)  # a model that cannot load fails the job, not every series
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MissingValuesWarning)  # the job asked for interpolation
         if job.global_model:
@@ -140,7 +184,7 @@ def _too_short(n, L) -> str:
 
 def _drop_short(job, items, errors):
     """Series with fewer rows than the global model's context go to ``errors``; the rest are returned."""
-    L = saved_model(job.model).context_length_
+    L = saved_model(job.model, job.model_digest).context_length_
     keep = []
     for key, rows in items:
         if len(rows) < L:
@@ -155,7 +199,7 @@ def _forecast_global_chunk(job, items):
     None when any series is bad, so that the per-series route can name it and forecast the rest."""
     if not items:
         return _concat_forecasts([])
-    model = saved_model(job.model)
+    model = saved_model(job.model, job.model_digest)
     frame = pd.concat([rows for _, rows in items], ignore_index=True)
     try:
         return _concat_forecasts([model.predict(job.horizon, y=frame)])
@@ -165,7 +209,7 @@ def _forecast_global_chunk(job, items):
 
 def _forecast_global(job, series, errors):
     """One batched ``predict`` for the whole chunk; per series only to isolate a failure."""
-    model = saved_model(job.model)
+    model = saved_model(job.model, job.model_digest)
     L = model.context_length_
     ok = {}
     for key, y in series.items():
@@ -208,24 +252,79 @@ def _inline(job, chunks):
         yield _task(job, index, items)
 
 
-def _joblib(job, chunks):
-    from joblib import Parallel, delayed
+def _exit_with_parent(parent_pid):
+    """Worker initializer: end this worker as soon as its driver is gone.
 
-    # pre_dispatch bounds the chunks read ahead of the workers, so memory stays bounded.
-    run = Parallel(n_jobs=job.n_jobs, return_as="generator_unordered", pre_dispatch="2*n_jobs")
-    yield from run(delayed(_task)(job, index, items) for index, items in chunks)
+    A driver killed with SIGKILL cannot shut its pool down, and idle workers
+    would otherwise sit on their memory (a loaded model) for minutes.
+    """
+    import threading
+
+    def watch():
+        while os.getppid() == parent_pid:
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="tsforecast-watch-driver", daemon=True).start()
 
 
-def _dask(job, chunks):
-    from distributed import Client, LocalCluster, as_completed
+def _processes(job, chunks):
+    from joblib.externals.loky import ProcessPoolExecutor
 
-    cluster = None
+    pool = ProcessPoolExecutor(max_workers=job.n_jobs, initializer=_exit_with_parent, initargs=(os.getpid(),))
+    finished = False
+    try:
+        yield from _windowed(pool, job, chunks, window=2 * job.n_jobs)
+        finished = True
+    finally:
+        # On an error (or an abandoned generator) running chunks are not waited for.
+        pool.shutdown(wait=finished, kill_workers=not finished)
+
+
+def _windowed(pool, job, chunks, window):
+    """Results of ``_task`` over ``chunks`` as they finish, with at most ``window`` chunks read ahead
+    of the workers, so memory stays bounded."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    chunks, pending = iter(chunks), set()
+
+    def fill():
+        while len(pending) < window and (nxt := next(chunks, None)) is not None:
+            pending.add(pool.submit(_task, job, *nxt))
+
+    fill()
+    while pending:
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for fut in done:
+            pending.discard(fut)
+            yield fut.result()
+        fill()
+
+
+def _dask_client(job):
+    """A Dask client for the job, and the local cluster it started (None for a remote scheduler)."""
+    from distributed import Client, LocalCluster
+
     if job.cluster == "local":
         cluster = LocalCluster(n_workers=job.n_workers, threads_per_worker=1, processes=True,
                                dashboard_address=None)
-        client = Client(cluster)
-    else:
-        client = Client(job.scheduler, timeout="15s")
+        try:
+            return Client(cluster), cluster
+        except BaseException:
+            cluster.close()  # else its worker processes outlive the failed job
+            raise
+    try:
+        return Client(job.scheduler, timeout="15s"), None
+    except (OSError, TimeoutError) as exc:
+        raise ConfigError(
+            f"cannot connect to the Dask scheduler {job.scheduler} ({exc}); check that it runs and the address."
+        ) from None
+
+
+def _dask(job, chunks):
+    from distributed import as_completed
+
+    client, cluster = _dask_client(job)
     try:
         window = 2 * max(1, sum(client.nthreads().values()))
         chunks = iter(chunks)
@@ -270,6 +369,10 @@ def _chunks(files, chunk_size, skip):
         yield index, items
 
 
+def _is_batch_output(folder) -> bool:
+    return (Path(folder) / MANIFEST).is_file()
+
+
 def _prepare_output(job, files, n_series):
     out = job.output
     out.mkdir(parents=True, exist_ok=True)
@@ -280,22 +383,49 @@ def _prepare_output(job, files, n_series):
     }
     mfile = out / MANIFEST
     if mfile.exists():
-        if json.loads(mfile.read_text()) != manifest:
+        old = json.loads(mfile.read_text())
+        if old != manifest:
             raise ConfigError(
-                f"output {out} holds results of a different job or of a changed input; "
-                f"use a new output folder or delete it."
+                f"output {out} holds results of a different job or of a changed input ({_changes(old, manifest)} "
+                f"differ); resuming would mix the two, so use a new output folder or delete this one."
             )
-    elif any(out.glob("part-*")):
-        raise ConfigError(f"output {out} already holds part files not written by tsforecast batch; use a new folder.")
     else:
         atomic_write_text(mfile, json.dumps(manifest, indent=1))
     for stale in [*out.glob(".*.tmp"), *(out / ERROR_DIR).glob(".*.tmp")]:
         stale.unlink()  # left by a killed run
 
 
+def _changes(old, new) -> str:
+    old_job, new_job = old.get("job", {}), new["job"]
+    keys = [k for k in sorted(set(old_job) | set(new_job)) if old_job.get(k) != new_job.get(k)]
+    keys = ["the saved model's content" if k == "model_digest" else k for k in keys]
+    keys += [k for k in ("n_series", "input_files") if old.get(k) != new[k]]
+    return ", ".join(keys) or "the job files"
+
+
+def _errors_path(output, index):
+    return Path(output) / ERROR_DIR / f"part-{index:05d}.csv"
+
+
+def _read_errors(output, index) -> pd.DataFrame:
+    return read_frame(_errors_path(output, index), text=("id", "reason"))
+
+
+def _chunk_done(job, index, n_items) -> bool:
+    """A chunk is done when its part file exists, unless every series of it failed for a job-level reason
+    (e.g. a model that could not load): that says nothing about the series, so they are redone."""
+    if not part_path(job.output, index, job.format).exists():
+        return False
+    if not _errors_path(job.output, index).exists():
+        return False  # the errors file is written first, so this part file is not ours
+    reasons = _read_errors(job.output, index)["reason"].astype(str)
+    job_level = reasons.str.startswith(tuple(f"{e.__name__}:" for e in JOB_ERRORS))
+    return not (len(reasons) == n_items and job_level.all())
+
+
 def _write_chunk(job, index, fc, err):
     # The errors file first: a chunk whose part file exists is complete, errors included.
-    write_atomic(err, job.output / ERROR_DIR / f"part-{index:05d}.csv", "csv")
+    write_atomic(err, _errors_path(job.output, index), "csv")
     write_atomic(fc, part_path(job.output, index, job.format), job.format)
 
 
@@ -303,11 +433,19 @@ def read_forecasts(output) -> pd.DataFrame:
     """All forecasts of a finished batch output folder, as one DataFrame (for small outputs and tests)."""
     output = Path(output)
     parts = sorted(output.glob("part-*.parquet")) + sorted(output.glob("part-*.csv"))
-    frames = [pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p, dtype={"id": str}) for p in parts]
-    frames = [f for f in frames if len(f)]
+    frames = [f for f in (_read_part(p) for p in parts) if len(f)]
     if not frames:
         return _concat_forecasts([])
     return pd.concat(frames, ignore_index=True)
+
+
+def _read_part(path) -> pd.DataFrame:
+    frame = read_frame(path)
+    if len(frame) and not pd.api.types.is_numeric_dtype(frame["timestamp"]):
+        steps = integer_steps(frame["timestamp"])  # CSV keeps integer time steps as text
+        if steps is not None:
+            frame["timestamp"] = steps
+    return frame
 
 
 def run_batch(job, *, progress=True, **overrides) -> BatchSummary:
@@ -330,20 +468,22 @@ def run_batch(job, *, progress=True, **overrides) -> BatchSummary:
 
     t0 = time.perf_counter()
     job = load_job(job, **overrides)
+    # Before the pass over the input: a bad output folder is known at once, not after the work.
+    check_output_dir(job.output, _is_batch_output, "batch output folder")
     files = table_files(job.input)
     order = scan_ids(files)
     n_series = len(order)
     n_chunks = -(-n_series // job.chunk_size)
     _prepare_output(job, files, n_series)
-    done = {i for i in range(n_chunks) if part_path(job.output, i, job.format).exists()}
-    backend = _dask if (job.scheduler or job.cluster) else _joblib if job.n_jobs > 1 else _inline
+    sizes = [min(job.chunk_size, n_series - i * job.chunk_size) for i in range(n_chunks)]
+    done = {i for i in range(n_chunks) if _chunk_done(job, i, sizes[i])}
+    backend = _dask if (job.scheduler or job.cluster) else _processes if job.n_jobs > 1 else _inline
     with tqdm(total=n_series, unit="series", disable=not progress, desc="batch") as bar:
-        bar.update(sum(min(job.chunk_size, n_series - i * job.chunk_size) for i in done))
+        bar.update(sum(sizes[i] for i in done))
         for index, n, fc, err in backend(job, _chunks(files, job.chunk_size, done)):
             _write_chunk(job, index, fc, err)
             bar.update(n)
-    errors = [pd.read_csv(job.output / ERROR_DIR / f"part-{i:05d}.csv", dtype={"id": str}) for i in range(n_chunks)]
-    errors = pd.concat(errors, ignore_index=True)
+    errors = pd.concat([_read_errors(job.output, i) for i in range(n_chunks)], ignore_index=True)
     write_atomic(errors, job.output / "errors.csv", "csv")
     summary = BatchSummary(n_series=n_series, n_done=n_series - len(errors), n_failed=len(errors),
                            n_chunks=n_chunks, n_chunks_skipped=len(done),

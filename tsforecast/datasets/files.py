@@ -13,14 +13,13 @@ line, which holds for every file without quoted line breaks.
 
 from __future__ import annotations
 
-import os
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..exceptions import DataFileError, InvalidInputError, MissingValuesError, ParameterError
+from ..tables import Table as _Table, blank, integer_steps, read_table  # noqa: F401 - read_table is re-exported
 from ..validation import MissingValuesWarning, apply_missing_policy
 
 SERIES_COLUMNS = ("timestamp", "value")
@@ -30,54 +29,9 @@ LONG_COLUMNS = ("id", "timestamp", "value")
 LOADER_MISSING_POLICIES = ("raise", "interpolate", "keep")
 
 
-class _Table:
-    """A raw table plus a way to name any of its rows in an error message."""
-
-    def __init__(self, path: Path, frame: pd.DataFrame, is_csv: bool):
-        self.path, self.frame, self.is_csv = path, frame, is_csv
-
-    def where(self, pos: int) -> str:
-        return f"line {pos + 2}" if self.is_csv else f"row {pos + 1}"
-
-    def error(self, pos, message: str) -> DataFileError:
-        place = "" if pos is None else f", {self.where(int(pos))}"
-        return DataFileError(f"{self.path}{place}: {message}")
-
-
 def check_missing_policy(missing: str) -> None:
     if missing not in LOADER_MISSING_POLICIES:
         raise ParameterError(f"missing must be one of {LOADER_MISSING_POLICIES}, got {missing!r}.")
-
-
-def read_table(path) -> _Table:
-    """Read a CSV (all cells as text, so nothing is coerced silently) or Parquet file."""
-    path = Path(os.fspath(path))
-    if not path.is_file():
-        raise DataFileError(f"{path}: no such file; check the path (relative paths start at {Path.cwd()}).")
-    is_csv = path.suffix.lower() not in (".parquet", ".pq")
-    try:
-        if is_csv:
-            # skip_blank_lines=False keeps row position == line - 2, so errors can name the line.
-            # Numeric columns parse in C; a column with any non-number stays text and is
-            # diagnosed cell by cell in parse_numbers. Ids and timestamps always stay text.
-            text = {c: str for c in ("id", "timestamp", "timestamp_assumed")}
-            frame = pd.read_csv(path, dtype=text, skip_blank_lines=False, encoding="utf-8-sig")
-        else:
-            frame = pd.read_parquet(path)
-    except pd.errors.EmptyDataError:
-        raise DataFileError(f"{path}: the file is empty; line 1 must be a header such as 'timestamp,value'.") from None
-    except pd.errors.ParserError as exc:
-        raise DataFileError(f"{path}: not a valid CSV file ({exc}); every line needs as many fields as the header.") from None
-    except UnicodeDecodeError as exc:
-        raise DataFileError(f"{path}: not UTF-8 text ({exc}); save it as UTF-8 CSV or Parquet.") from None
-    except (OSError, ValueError, ImportError) as exc:
-        raise DataFileError(f"{path}: cannot read it as {'CSV' if is_csv else 'Parquet'} ({exc}).") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    if is_csv and len(frame):
-        # Editors often leave blank lines at the end of a file; they carry no data.
-        filled = frame.notna().any(axis=1).to_numpy()
-        frame = frame.iloc[: (np.flatnonzero(filled)[-1] + 1 if filled.any() else 0)]
-    return _Table(path, frame, is_csv)
 
 
 def require_columns(table: _Table, required, example: str) -> None:
@@ -140,7 +94,7 @@ def parse_numbers(table: _Table, column: str) -> np.ndarray:
 def parse_timestamps(table: _Table, column: str = "timestamp") -> pd.Index:
     """Timestamps as a DatetimeIndex, or integer time steps as an integer Index."""
     raw = table.frame[column]
-    empty = raw.isna().to_numpy()
+    empty = blank(raw.to_frame())[column].to_numpy()
     if empty.any():
         pos = int(np.argmax(empty))
         raise table.error(pos, f"{column} is empty; every row needs a timestamp (remove empty lines).")
@@ -148,10 +102,10 @@ def parse_timestamps(table: _Table, column: str = "timestamp") -> pd.Index:
         return pd.DatetimeIndex(raw)
     if pd.api.types.is_integer_dtype(raw.dtype):
         return pd.Index(raw.to_numpy(dtype=np.int64))
+    steps = integer_steps(raw)
+    if steps is not None:
+        return pd.Index(steps)
     text = raw.astype(str).str.strip()
-    # Integer steps (0, 1, 2, ...) are positions, not nanoseconds since 1970.
-    if text.str.fullmatch(r"[+-]?\d+").all():
-        return pd.Index(text.astype(np.int64).to_numpy())
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "could not infer format" is handled below via NaT
@@ -327,7 +281,7 @@ def read_long_file(path, missing: str = "raise") -> pd.DataFrame:
     if len(frame) == 0:
         raise table.error(None, "has a header but no data rows.")
     ids = frame["id"]
-    empty_id = (ids.isna() | (ids.astype(str).str.strip() == "")).to_numpy()
+    empty_id = blank(ids.to_frame())["id"].to_numpy()
     if empty_id.any():
         raise table.error(int(np.argmax(empty_id)), "id is empty; every row needs the id of its series.")
     ids = ids.astype(str).str.strip()
