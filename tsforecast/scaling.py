@@ -57,6 +57,33 @@ class Scaler:
         self.loc_, self.scale_ = loc[:, None], scale[:, None]
         return self
 
+    def fit_prefixes(self, y, ends):
+        """One loc/scale per prefix ``y[:end]``, as ``fit(y[:end])`` gives, for every ``end`` in ``ends``
+        ((n, 1) columns like :meth:`fit_many`). Running sums and extrema make it one pass over ``y``
+        (``robust`` needs a percentile per prefix)."""
+        _check_method(self.method)
+        ends = np.asarray(ends, dtype=np.int64)
+        if len(ends) and (ends.min() < 1 or ends.max() > len(y)):
+            raise InvalidInputError(f"prefix ends must lie in [1, {len(y)}], got {ends.min()}..{ends.max()}.")
+        f = self._forward(np.asarray(y, dtype=np.float64))
+        if self.method is None:
+            loc, scale = np.zeros(len(ends)), np.ones(len(ends))
+        elif self.method in ("standard", "log"):
+            shift = f[0]  # centring on the first value keeps the running sums of squares accurate
+            c1, c2 = np.cumsum(f - shift), np.cumsum((f - shift) ** 2)
+            mean = c1[ends - 1] / ends
+            loc = mean + shift
+            scale = np.sqrt(np.maximum(c2[ends - 1] / ends - mean**2, 0.0))
+        elif self.method == "minmax":
+            loc = np.minimum.accumulate(f)[ends - 1]
+            scale = np.maximum.accumulate(f)[ends - 1] - loc
+        else:
+            q1, loc, q3 = np.array([np.percentile(f[:e], [25, 50, 75]) for e in ends]).reshape(-1, 3).T
+            scale = q3 - q1
+        flat = ~np.isfinite(scale) | (scale <= 1e-12 * np.maximum(1.0, np.abs(loc)))
+        self.loc_, self.scale_ = loc[:, None], np.where(flat, 1.0, scale)[:, None]
+        return self
+
     def _stats(self, y, lengths):
         _check_method(self.method)
         y = self._forward(y)

@@ -1,6 +1,9 @@
 """NARX: nonlinear autoregression with exogenous inputs (a Keras MLP on tapped delay lines)."""
 
+import numpy as np
+
 from ..base import check_int
+from ..exceptions import ParameterError
 from .neural_base import NeuralForecaster
 
 
@@ -13,8 +16,9 @@ class NARXForecaster(NeuralForecaster):
 
     Parameters
     ----------
-    lags : int
-        p, target delays.
+    lags : int or list of int
+        p, target delays ``1..p``; or an explicit lag set such as ``[1, 2, 3, 24, 168]``
+        (seasonal lags without feeding the network a week of inputs).
     exog_lags : int, optional
         q, delays of each exogenous input (defaults to ``lags``).
     hidden : tuple of int
@@ -23,46 +27,65 @@ class NARXForecaster(NeuralForecaster):
     horizon : int
         Steps the model is built for (``predict`` defaults to it).
     strategy : {"recursive", "direct", "mimo"}
-    scaler : {"standard", "minmax", "robust", "log", None}
-        Target scaling, fitted on the training series only.
+    scaler : {"standard", "minmax", "robust", "log", "window", None}
+        Target scaling, fitted on the training series only. ``"window"``: log values, then each
+        input window is standardised by its own mean and spread inside the network and the
+        forecast scaled back (the network learns the shape, the level follows the data, as
+        exponential smoothing's level does). Needs values > -1.
     difference : bool
         Model first differences (changes) instead of levels; forecasts are summed back onto the
         last observed value. Use it for prices and trending series, whose levels leave the
         training range (a network cannot extrapolate levels it never saw).
+    base : {None, "last", "seasonal"}
+        Residual target: the network forecasts the correction to the naive forecast (``"last"``)
+        or to the seasonal-naive forecast (``"seasonal"``, needs ``lags >= seasonal_period``).
+    seasonal_period : int, optional
+        Season length for ``base="seasonal"``; default: the first season of the training
+        index's frequency (24 for hourly data, 288 for 5-minute data).
+    n_ensemble : int
+        Train this many networks (seeds ``seed, seed+1, ...``) and forecast their median.
     epochs, batch_size, learning_rate, optimizer, clipnorm, loss, patience, validation_fraction
         Training (see :func:`tsforecast.nn.training.train_network`): early stopping on the last
-        ``validation_fraction`` of windows, best weights restored.
+        ``validation_fraction`` of windows.
+    restore_best_weights : bool
+        Put back the weights of the best epoch when training stops.
+    reduce_lr_patience : int, optional
+        Halve the learning rate after this many epochs without improvement.
     dropout, l2 : float
     known_future : bool
         Also feed the exogenous values of the forecast steps (known in advance, e.g. calendar).
-    seed : int
+    seed : int or None
+        Seeds the weights and the shuffling; ``None`` draws a fresh seed. The caller's global
+        ``random``/NumPy generators are left as they were.
     verbose : int
     """
 
-    def __init__(self, lags=24, exog_lags=None, hidden=(32,), activation="tanh", horizon=1, strategy="recursive",
-                 scaler="standard", difference=False, epochs=200, batch_size=32, learning_rate=1e-3, optimizer="adam", clipnorm=1.0,
-                 loss="mse", patience=10, validation_fraction=0.2, dropout=0.0, l2=0.0, known_future=False, seed=0,
-                 verbose=0):
-        self.lags, self.exog_lags, self.hidden, self.activation = lags, exog_lags, hidden, activation
-        self.horizon, self.strategy, self.scaler, self.difference = horizon, strategy, scaler, difference
-        self.epochs, self.batch_size, self.learning_rate, self.optimizer = epochs, batch_size, learning_rate, optimizer
-        self.clipnorm, self.loss, self.patience, self.validation_fraction = clipnorm, loss, patience, validation_fraction
-        self.dropout, self.l2, self.known_future, self.seed, self.verbose = dropout, l2, known_future, seed, verbose
+    _params = {"lags": 24, "exog_lags": None, "hidden": (32,), "activation": "tanh"}
+
+    def _lag_set(self):
+        return list(range(1, self.lags + 1)) if isinstance(self.lags, (int, np.integer)) else [int(v) for v in self.lags]
 
     def _q(self):
-        return self.lags if self.exog_lags is None else self.exog_lags
+        return max(self._lag_set()) if self.exog_lags is None else self.exog_lags
 
     def _check_params(self):
+        if isinstance(self.lags, (list, tuple)):
+            if not self.lags or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in self.lags) \
+                    or len(set(self.lags)) != len(self.lags):
+                raise ParameterError(f"lags must be an int or a list of distinct positive ints, got {self.lags!r}.")
+            check_int(self._q(), "exog_lags")
+            super()._check_params_except_lags()
+            return
         super()._check_params()
         check_int(self._q(), "exog_lags")
 
     def _window_length(self):
-        return max(self.lags, self._q())
+        return max(max(self._lag_set()), self._q())
 
     def _build_network(self, window, n_channels, out_steps, n_future):
         from ..nn.mlp import build_narx
 
-        return build_narx(window, n_channels, out_steps, n_future, lags=self.lags, exog_lags=self._q(),
+        return build_narx(window, n_channels, out_steps, n_future, lags=self._lag_set(), exog_lags=self._q(),
                           hidden=tuple(self.hidden), activation=self.activation, dropout=self.dropout, l2=self.l2)
 
     @classmethod

@@ -8,6 +8,9 @@ persistence — lives here once.
 
 from __future__ import annotations
 
+import inspect
+import random
+
 import numpy as np
 
 from ..base import BaseForecaster, check_choice, check_int
@@ -19,12 +22,85 @@ from ..validation import check_exog, future_index
 from ..windowing import WindowSource
 
 STRATEGIES = ("recursive", "direct", "mimo")
+NEURAL_SCALERS = SCALERS + ("window",)
+BASES = (None, "last", "seasonal")
+
+# Parameters every network has, with their defaults; a subclass lists its own (and any default it
+# changes) in ``_params``, and ``__init__`` is generated from both, so they are declared once.
+COMMON_PARAMS = {
+    "horizon": 1, "strategy": "recursive", "scaler": "standard", "difference": False, "base": None,
+    "seasonal_period": None, "n_ensemble": 1, "epochs": 200, "batch_size": 32, "learning_rate": 1e-3,
+    "optimizer": "adam", "clipnorm": 1.0, "loss": "mse", "patience": 10, "restore_best_weights": True,
+    "reduce_lr_patience": None, "validation_fraction": 0.2, "dropout": 0.0, "l2": 0.0, "known_future": False,
+    "seed": 0, "verbose": 0,
+}
+
+
+def _make_init(cls, defaults):
+    """A keyword-only ``__init__`` storing each parameter untouched, with a real signature for
+    scikit-learn's ``get_params``/``clone``."""
+
+    def __init__(self, **params):
+        unknown = sorted(set(params) - set(defaults))
+        if unknown:
+            raise TypeError(f"{type(self).__name__} got unexpected parameter(s) {unknown}; "
+                            f"valid parameters: {list(defaults)}.")
+        for name, default in defaults.items():
+            setattr(self, name, params.get(name, default))
+
+    self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    __init__.__signature__ = inspect.Signature(
+        [self_param] + [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=v) for k, v in defaults.items()])
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    __init__.__doc__ = f"Store the parameters; see :class:`{cls.__name__}`."
+    return __init__
+
+
+class _Seeded:
+    """Seed Keras for one fit without touching the caller's global generators.
+
+    Keras seeds from the process-wide ``random``/NumPy/backend generators; their states are saved
+    and put back afterwards, so fitting a model never changes what the user's own
+    ``np.random``/``random`` calls return. ``seed=None`` draws a fresh seed (a different network each fit).
+    """
+
+    def __init__(self, seed):
+        self.seed = seed
+
+    def __enter__(self):
+        import keras
+        from keras.src.backend.common import global_state
+        from keras.src.random import seed_generator
+        from keras.src.utils import rng_utils
+
+        self._np, self._py = np.random.get_state(), random.getstate()
+        self._keys = (rng_utils.GLOBAL_RANDOM_SEED, seed_generator.GLOBAL_SEED_GENERATOR)
+        self._keras = [global_state.get_global_attribute(k) for k in self._keys]
+        seed = self.seed if self.seed is not None else int(np.random.SeedSequence().generate_state(1)[0] >> 1)
+        keras.utils.set_random_seed(int(seed))
+        return int(seed)
+
+    def __exit__(self, *exc):
+        from keras.src.backend.common import global_state
+
+        np.random.set_state(self._np)
+        random.setstate(self._py)
+        for key, value in zip(self._keys, self._keras):
+            global_state.set_global_attribute(key, value)
+        return False
 
 
 class NeuralForecaster(BaseForecaster):
     """Shared Keras estimator; see the public subclasses for the parameters."""
 
     _tags = {"exog": True, "global": True, "stochastic": True, "neural": True}
+    _params: dict = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "_params" in cls.__dict__:
+            own = cls.__dict__["_params"]
+            cls.__init__ = _make_init(cls, {**own, **{k: v for k, v in COMMON_PARAMS.items() if k not in own}})
 
     # -- what subclasses provide --------------------------------------------
     def _build_network(self, window, n_channels, out_steps, n_future):
@@ -36,16 +112,31 @@ class NeuralForecaster(BaseForecaster):
     # -- parameters -----------------------------------------------------------
     def _check_params(self):
         check_int(self.lags, "lags")
+        self._check_params_except_lags()
+
+    def _check_params_except_lags(self):
         check_int(self.horizon, "horizon")
         check_int(self.epochs, "epochs")
         check_int(self.batch_size, "batch_size")
         check_int(self.patience, "patience", minimum=0)
         check_choice(self.strategy, STRATEGIES, "strategy")
-        check_choice(self.scaler, SCALERS, "scaler")
+        check_choice(self.scaler, NEURAL_SCALERS, "scaler")
         check_choice(self.difference, (False, True), "difference")
-        if self.difference and self.scaler == "log":
+        check_choice(self.restore_best_weights, (False, True), "restore_best_weights")
+        check_choice(self.base, BASES, "base")
+        check_int(self.n_ensemble, "n_ensemble")
+        if self.reduce_lr_patience is not None:
+            check_int(self.reduce_lr_patience, "reduce_lr_patience")
+        if self.seed is not None:
+            check_int(self.seed, "seed", minimum=0)
+        if self.seasonal_period is not None:
+            check_int(self.seasonal_period, "seasonal_period", minimum=2)
+        if self.difference and self.scaler in ("log", "window"):
             raise ParameterError("difference=True models the raw changes, which can be negative; "
-                                 "use scaler='standard' (or 'robust') with it, not 'log'.")
+                                 f"use scaler='standard' (or 'robust') with it, not {self.scaler!r}.")
+        if self.difference and self.base is not None:
+            raise ParameterError("base= is a naive forecast of the level; with difference=True the network "
+                                 "already forecasts changes from the last value. Use one or the other.")
         if not (isinstance(self.learning_rate, (int, float)) and self.learning_rate > 0):
             raise ParameterError(f"learning_rate must be a positive number, got {self.learning_rate!r}.")
         if self.clipnorm is not None and not self.clipnorm > 0:
@@ -76,8 +167,27 @@ class NeuralForecaster(BaseForecaster):
         (prices and trending traffic leave the training range; their changes do not)."""
         return np.diff(y, axis=-1) if self.difference else y
 
+    def _series_scaler(self):
+        # "window": log values, then each window standardised inside the network (nn/wrappers.py).
+        return "log" if self.scaler == "window" else self.scaler
+
+    def _resolve_period(self, index):
+        """Season length for ``base='seasonal'``: the parameter, else the first season of the frequency."""
+        if self.base != "seasonal":
+            return None
+        if self.seasonal_period is not None:
+            return int(self.seasonal_period)
+        from ..seasonality import seasonal_periods_for
+
+        periods = seasonal_periods_for(getattr(index, "freq", None))
+        if not periods:
+            raise ParameterError("base='seasonal' needs a season length: pass seasonal_period=m "
+                                 "(the series has no frequency with a known season).")
+        return int(periods[0])
+
     def _fit(self, y, X):
-        self.scalers_ = [Scaler(self.scaler).fit(self._changes(y))]
+        self.period_ = self._resolve_period(self.y_.index)
+        self.scalers_ = [Scaler(self._series_scaler()).fit(self._changes(y))]
         self._train([y], None if X is None else [X])
 
     def _fit_global(self, series, Xs):
@@ -91,7 +201,8 @@ class NeuralForecaster(BaseForecaster):
         self.series_ = series
         self.X_series_ = Xs
         self.exog_columns_ = None if Xs is None else list(next(iter(Xs.values())).columns)
-        self.scalers_ = [Scaler(self.scaler).fit(self._changes(s.to_numpy())) for s in series.values()]
+        self.period_ = self._resolve_period(next(iter(series.values())).index)
+        self.scalers_ = [Scaler(self._series_scaler()).fit(self._changes(s.to_numpy())) for s in series.values()]
         self._train([s.to_numpy() for s in series.values()], None if Xs is None else [x.to_numpy() for x in Xs.values()])
 
     def _scaled_channels(self, ys, Xs, scalers):
@@ -103,11 +214,8 @@ class NeuralForecaster(BaseForecaster):
         return chans
 
     def _train(self, ys, Xs):
-        import keras
-
         from ..nn.training import train_network
 
-        keras.utils.set_random_seed(self.seed)
         if Xs is not None:
             pooled = np.concatenate(Xs)
             self.x_loc_, sd = pooled.mean(axis=0), pooled.std(axis=0)
@@ -118,26 +226,61 @@ class NeuralForecaster(BaseForecaster):
         n_future = 0 if (Xs is None or not self.known_future) else chans[0].shape[1] - 1
         future = [c[:, 1:] for c in chans] if n_future else None
         window, out_steps = self._window_length(), self._out_steps()
+        if self.period_ is not None and self.period_ > window:
+            raise ParameterError(f"base='seasonal' reads the value {self.period_} steps back, but the window has "
+                                 f"only {window} lags; raise lags to at least {self.period_}.")
         source = WindowSource(chans, window, out_steps, future)
         train, val = source.split(self.validation_fraction)
-        slices = [slice(h, h + 1) for h in range(self.horizon)] if self.strategy == "direct" else [slice(None)]
-        net_out = 1 if self.strategy == "direct" else out_steps
+        if self.strategy == "direct":
+            slices = [(slice(h, h + 1), [h + 1]) for h in range(self.horizon)]
+        else:
+            slices = [(slice(None), list(range(1, out_steps + 1)))]
         self.networks_, self.history_ = [], []
-        for sl in slices:
-            net = self._build_network(window, chans[0].shape[1], net_out, n_future)
-            hist = train_network(net, source, train, val, target_slice=sl, epochs=self.epochs,
-                                 batch_size=self.batch_size, learning_rate=self.learning_rate,
-                                 optimizer=self.optimizer, clipnorm=self.clipnorm, loss=self.loss,
-                                 patience=self.patience, seed=self.seed, verbose=self.verbose)
-            self.networks_.append(net)
-            self.history_.append({k: [float(v) for v in vals] for k, vals in hist.history.items()})
+        for member in range(self.n_ensemble):  # each member: its own seed; forecasts are combined by median
+            seed = None if self.seed is None else self.seed + member
+            with _Seeded(seed) as used_seed:
+                for sl, steps in slices:
+                    net = self._wrapped_network(window, chans[0].shape[1], len(steps), n_future, steps)
+                    hist = train_network(net, source, train, val, target_slice=sl, epochs=self.epochs,
+                                         batch_size=self.batch_size, learning_rate=self.learning_rate,
+                                         optimizer=self.optimizer, clipnorm=self.clipnorm, loss=self.loss,
+                                         patience=self.patience, seed=used_seed, verbose=self.verbose,
+                                         restore_best_weights=self.restore_best_weights,
+                                         reduce_lr_patience=self.reduce_lr_patience)
+                    self.networks_.append(net)
+                    self.history_.append({k: [float(v) for v in vals] for k, vals in hist.history.items()})
         self.n_channels_ = chans[0].shape[1]
         self.n_future_ = n_future
         self.context_length_ = window + int(bool(self.difference))
 
+    def _wrapped_network(self, window, n_channels, out_steps, n_future, steps):
+        from ..nn.wrappers import wrap_network
+
+        core = self._build_network(window, n_channels, out_steps, n_future)
+        return wrap_network(core, window, n_channels, out_steps, n_future, window_norm=self.scaler == "window",
+                            base=self.base, period=self.period_, steps=steps)
+
     # -- prediction ------------------------------------------------------------
     def _predict(self, Y, XH, XF, horizon):
-        return self._predict_scaled(Y, XH, XF, horizon, self.scalers_[0])
+        return self._predict_scaled(Y, XH, XF, horizon, getattr(self, "_origin_scaler", None) or self.scalers_[0])
+
+    def predict_at(self, y, origins, horizon, X=None):
+        """As :meth:`BaseForecaster.predict_at`; a global model scales the history before each origin on
+        its own, exactly as ``predict(horizon, y=y[:origin])`` does for a series it was not fitted on."""
+        if not getattr(self, "is_global_", False):
+            return super().predict_at(y, origins, horizon, X)
+        from ..validation import check_series
+
+        values = check_series(y, "y").to_numpy()
+        ends = np.asarray(origins, dtype=np.int64)
+        if len(ends) and (ends.min() < 1 or ends.max() > len(values)):
+            return super().predict_at(y, origins, horizon, X)  # lets the base class report the bad origins
+        # Differences of y[:o] are the first o-1 differences of y.
+        self._origin_scaler = Scaler(self._series_scaler()).fit_prefixes(self._changes(values), ends - int(self.difference))
+        try:
+            return super().predict_at(y, origins, horizon, X)
+        finally:
+            del self._origin_scaler
 
     def _predict_scaled(self, Y, XH, XF, horizon, scaler):
         """``scaler`` may hold one loc/scale or one per row (arrays of shape (batch, 1))."""
@@ -149,8 +292,15 @@ class NeuralForecaster(BaseForecaster):
         if XH is not None:
             past = np.concatenate([past, (XH - self.x_loc_) / self.x_scale_], axis=2)
         XFs = None if XF is None else (XF - self.x_loc_) / self.x_scale_
-        out = scaler.inverse_transform(self._run_strategy(past.astype(np.float32), XFs, horizon))
-        return last + np.cumsum(out, axis=1) if self.difference else out
+        past = past.astype(np.float32)
+        per_member = len(self.networks_) // self.n_ensemble
+        outs = []
+        for m in range(self.n_ensemble):
+            out = scaler.inverse_transform(
+                self._run_strategy(past, XFs, horizon, self.networks_[m * per_member : (m + 1) * per_member]))
+            outs.append(last + np.cumsum(out, axis=1) if self.difference else out)
+        # The median of the members' forecasts (Cortez et al., 2012, combine five networks this way).
+        return outs[0] if len(outs) == 1 else np.median(np.stack(outs), axis=0)
 
     def _call(self, net, past, fut):
         from ..nn.training import predict_batched
@@ -158,13 +308,13 @@ class NeuralForecaster(BaseForecaster):
         inputs = past if not self.n_future_ else [past, fut.astype(np.float32)]
         return predict_batched(net, inputs).reshape(len(past), -1)
 
-    def _run_strategy(self, past, XFs, horizon):
+    def _run_strategy(self, past, XFs, horizon, networks):
         H, L = self.horizon, past.shape[1]
         if self.strategy == "recursive":
             steps = []
             for h in range(horizon):
                 fut = XFs[:, h : h + 1] if self.n_future_ else None
-                z = self._call(self.networks_[0], past, fut)
+                z = self._call(networks[0], past, fut)
                 steps.append(z[:, 0])
                 if h == horizon - 1:
                     break
@@ -175,10 +325,10 @@ class NeuralForecaster(BaseForecaster):
         for start in range(0, horizon, H):  # beyond the trained horizon, whole blocks are fed back
             fut = XFs[:, start : start + H] if self.n_future_ else None
             if self.strategy == "mimo":
-                z = self._call(self.networks_[0], past, fut)
+                z = self._call(networks[0], past, fut)
             else:
                 z = np.column_stack([self._call(net, past, None if fut is None else fut[:, h : h + 1])[:, 0]
-                                     for h, net in enumerate(self.networks_)])
+                                     for h, net in enumerate(networks)])
             blocks.append(z)
             if start + H < horizon:
                 rows = z[:, :, None] if XFs is None else np.concatenate([z[:, :, None], XFs[:, start : start + H]], axis=2)
@@ -218,9 +368,9 @@ class NeuralForecaster(BaseForecaster):
             values, lengths = panel.gather(unseen)
             if self.difference:
                 values, lengths = first_differences(values, lengths)
-            fitted = Scaler(self.scaler).fit_flat(values, lengths)
+            fitted = Scaler(self._series_scaler()).fit_flat(values, lengths)
             loc[unseen], scale[unseen] = fitted.loc_[:, 0], fitted.scale_[:, 0]
-        batch = Scaler(self.scaler)
+        batch = Scaler(self._series_scaler())
         batch.loc_, batch.scale_ = loc[:, None], scale[:, None]
         Y = panel.last_values(L)
         XH, XF = self._global_exog(panel, X, given, horizon)
@@ -249,7 +399,7 @@ class NeuralForecaster(BaseForecaster):
     # -- persistence ---------------------------------------------------------------
     def _get_state(self):
         meta = {"scalers": [s.get_state() for s in self.scalers_], "n_channels": self.n_channels_,
-                "n_future": self.n_future_, "history": self.history_}
+                "n_future": self.n_future_, "history": self.history_, "period": self.period_}
         arrays = {} if self.x_loc_ is None else {"x_loc": self.x_loc_, "x_scale": self.x_scale_}
         return meta, arrays, list(self.networks_)
 
@@ -258,6 +408,7 @@ class NeuralForecaster(BaseForecaster):
         self.n_channels_, self.n_future_, self.history_ = meta["n_channels"], meta["n_future"], meta["history"]
         self.x_loc_, self.x_scale_ = arrays.get("x_loc"), arrays.get("x_scale")
         self.networks_ = networks
+        self.period_ = meta.get("period")
 
     @classmethod
     def _test_params(cls):

@@ -34,24 +34,15 @@ class RNNForecaster(NeuralForecaster):
         2018) spread over ``lags`` steps, so dependencies far back in the window
         are learnable (see :func:`tsforecast.nn.rnn.chrono_init`). Not for
         SimpleRNN or peephole LSTM.
-    strategy, scaler, difference, epochs, batch_size, learning_rate, optimizer, loss, patience, validation_fraction,
-    known_future, seed, verbose
+    strategy, scaler, difference, base, seasonal_period, n_ensemble, epochs, batch_size, learning_rate, optimizer,
+    loss, patience, restore_best_weights, reduce_lr_patience, validation_fraction, known_future, seed, verbose
         As for :class:`~tsforecast.models.narx_model.NARXForecaster`; default strategy ``'mimo'``.
     """
 
     cell = "lstm"
 
-    def __init__(self, lags=48, horizon=24, units=32, bidirectional=False, dropout=0.0, recurrent_dropout=0.0, l2=0.0,
-                 head="dense", strategy="mimo", scaler="standard", difference=False, epochs=200, batch_size=32, learning_rate=1e-3,
-                 optimizer="adam", clipnorm=1.0, loss="mse", patience=10, validation_fraction=0.2,
-                 known_future=False, gate_init="unit", seed=0, verbose=0):
-        self.lags, self.horizon, self.units, self.bidirectional = lags, horizon, units, bidirectional
-        self.dropout, self.recurrent_dropout, self.l2, self.head = dropout, recurrent_dropout, l2, head
-        self.strategy, self.scaler, self.epochs, self.batch_size = strategy, scaler, epochs, batch_size
-        self.difference = difference
-        self.learning_rate, self.optimizer, self.clipnorm, self.loss = learning_rate, optimizer, clipnorm, loss
-        self.patience, self.validation_fraction, self.known_future = patience, validation_fraction, known_future
-        self.gate_init, self.seed, self.verbose = gate_init, seed, verbose
+    _params = {"lags": 48, "horizon": 24, "units": 32, "bidirectional": False, "recurrent_dropout": 0.0,
+               "head": "dense", "strategy": "mimo", "gate_init": "unit"}
 
     def _check_params(self):
         super()._check_params()
@@ -100,16 +91,7 @@ class LSTMForecaster(RNNForecaster):
 
     cell = "lstm"
 
-    def __init__(self, lags=48, horizon=24, units=32, bidirectional=False, dropout=0.0, recurrent_dropout=0.0, l2=0.0,
-                 head="dense", peephole=False, strategy="mimo", scaler="standard", difference=False, epochs=200, batch_size=32,
-                 learning_rate=1e-3, optimizer="adam", clipnorm=1.0, loss="mse", patience=10,
-                 validation_fraction=0.2, known_future=False, gate_init="unit", seed=0, verbose=0):
-        super().__init__(lags=lags, horizon=horizon, units=units, bidirectional=bidirectional, dropout=dropout,
-                         recurrent_dropout=recurrent_dropout, l2=l2, head=head, strategy=strategy, scaler=scaler, difference=difference,
-                         epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, optimizer=optimizer,
-                         clipnorm=clipnorm, loss=loss, patience=patience, validation_fraction=validation_fraction,
-                         known_future=known_future, gate_init=gate_init, seed=seed, verbose=verbose)
-        self.peephole = peephole
+    _params = {**RNNForecaster._params, "peephole": False}
 
     def _network_options(self):
         return {**super()._network_options(), "peephole": self.peephole}

@@ -22,21 +22,14 @@ class TDNNForecaster(NeuralForecaster):
     layers : int
         Number of time-delay layers.
     dilation : int
-    horizon, strategy, scaler, difference, epochs, batch_size, learning_rate, optimizer, clipnorm, loss, patience,
-    validation_fraction, dropout, l2, known_future, seed, verbose
+    horizon, strategy, scaler, difference, base, seasonal_period, n_ensemble, epochs, batch_size, learning_rate,
+    optimizer, clipnorm, loss, patience, restore_best_weights, reduce_lr_patience, validation_fraction, dropout, l2,
+    known_future, seed, verbose
         As for :class:`~tsforecast.models.narx_model.NARXForecaster`; default strategy ``'mimo'``.
     """
 
-    def __init__(self, lags=48, delays=3, filters=16, layers=2, dilation=2, activation="tanh", horizon=1,
-                 strategy="mimo", scaler="standard", difference=False, epochs=200, batch_size=32, learning_rate=1e-3, optimizer="adam",
-                 clipnorm=1.0, loss="mse", patience=10, validation_fraction=0.2, dropout=0.0, l2=0.0,
-                 known_future=False, seed=0, verbose=0):
-        self.lags, self.delays, self.filters, self.layers, self.dilation = lags, delays, filters, layers, dilation
-        self.activation, self.horizon, self.strategy, self.scaler = activation, horizon, strategy, scaler
-        self.difference = difference
-        self.epochs, self.batch_size, self.learning_rate, self.optimizer = epochs, batch_size, learning_rate, optimizer
-        self.clipnorm, self.loss, self.patience, self.validation_fraction = clipnorm, loss, patience, validation_fraction
-        self.dropout, self.l2, self.known_future, self.seed, self.verbose = dropout, l2, known_future, seed, verbose
+    _params = {"lags": 48, "delays": 3, "filters": 16, "layers": 2, "dilation": 2, "activation": "tanh",
+               "strategy": "mimo"}
 
     def _check_params(self):
         super()._check_params()

@@ -94,11 +94,14 @@ def _select(batch, target_slice, future_slice):
 
 def train_network(net, source, train_starts, val_starts, *, target_slice=slice(None), epochs=100, batch_size=32,
                   learning_rate=1e-3, optimizer="adam", clipnorm=None, loss="mse", patience=10, seed=0,
-                  verbose=0, jit_compile="auto"):
+                  verbose=0, jit_compile="auto", restore_best_weights=True, reduce_lr_patience=None):
     """Fit ``net`` on windows of a :class:`~tsforecast.windowing.WindowSource`.
 
     Early stopping watches the chronological validation windows (training loss
-    when there are none) and restores the best weights. ``jit_compile`` goes to
+    when there are none); with ``restore_best_weights`` the weights of the best
+    epoch are put back. ``reduce_lr_patience``: halve the learning rate after
+    that many epochs without improvement (it should be below ``patience``, so
+    the smaller steps get a chance before training stops). ``jit_compile`` goes to
     ``Model.compile``: ``"auto"`` leaves XLA off for TensorFlow on CPU, where
     compiling costs more than it saves for small fits (on for JAX).
     """
@@ -110,8 +113,12 @@ def train_network(net, source, train_starts, val_starts, *, target_slice=slice(N
     metrics = None if has_val else [keras.metrics.MeanMetricWrapper(PER_ROW_LOSSES[loss], name="train_loss")]
     net.compile(optimizer=make_optimizer(optimizer, learning_rate, clipnorm), loss=make_loss(loss),
                 weighted_metrics=metrics, jit_compile=jit_compile)
-    callbacks = [keras.callbacks.EarlyStopping(monitor="val_loss" if has_val else "train_loss", patience=patience,
-                                               restore_best_weights=True)]
+    monitor = "val_loss" if has_val else "train_loss"
+    callbacks = [keras.callbacks.EarlyStopping(monitor=monitor, patience=patience,
+                                               restore_best_weights=restore_best_weights)]
+    if reduce_lr_patience:
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=0.5, patience=reduce_lr_patience,
+                                                           min_lr=learning_rate / 64))
     fit_kw = dict(epochs=epochs, callbacks=callbacks, verbose=verbose)
     n_values = len(train_starts) * source.lags * source.data.shape[1]
     if n_values <= MAX_IN_MEMORY:

@@ -1,0 +1,173 @@
+"""Options of the Keras forecasters: global scaling per origin, seeding, ensembles, residual targets,
+per-window normalisation, lag sets, and the training knobs reaching Keras."""
+
+import random
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tsforecast as tsf
+from tsforecast.exceptions import ParameterError
+from tsforecast.nn.wrappers import base_positions, wrap_network
+from tsforecast.scaling import Scaler
+from tsforecast.testing import make_series
+
+FAST = dict(epochs=2, batch_size=32, patience=1)
+
+
+def _hourly(n, level, seed):
+    return make_series(n, seed=seed, level=level)
+
+
+def test_global_predict_at_scales_each_series_on_its_own_history():
+    """A series at level 1000 that the model never saw is forecast near 1000, exactly as
+    predict(y=y[:o]) does origin by origin (it used to get the first training series' scaler)."""
+    train = {"a": _hourly(120, 10.0, 0), "b": _hourly(120, 20.0, 1)}
+    model = tsf.NARXForecaster(lags=8, hidden=(4,), horizon=2, strategy="mimo", **FAST).fit(train)
+    big = _hourly(120, 1000.0, 2)
+    origins = np.array([40, 77, 120])
+    got = model.predict_at(big, origins, 2)
+    for row, o in zip(got, origins):
+        brute = model.predict(2, y=big.iloc[:o])["forecast"].to_numpy()
+        np.testing.assert_allclose(row, brute, rtol=1e-5)
+    assert np.all(np.abs(got - 1000.0) < 100.0), got
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(0.0, 1e6), min_size=1, max_size=60), st.sampled_from(["standard", "log", "minmax", "robust", None]),
+       st.data())
+def test_fit_prefixes_equals_fit_on_each_prefix(values, method, data):
+    y = np.array(values)
+    ends = data.draw(st.lists(st.integers(1, len(y)), min_size=1, max_size=8))
+    got = Scaler(method).fit_prefixes(y, ends)
+    for i, e in enumerate(ends):
+        one = Scaler(method).fit(y[:e])
+        np.testing.assert_allclose(got.loc_[i, 0], one.loc_, rtol=1e-9, atol=1e-6)
+        np.testing.assert_allclose(got.scale_[i, 0], one.scale_, rtol=1e-6, atol=1e-6)
+
+
+def test_fit_leaves_global_generators_alone_and_seed_none_works():
+    np.random.seed(123)
+    random.seed(123)
+    np_state, py_state = np.random.get_state(), random.getstate()
+    y = _hourly(80, 10.0, 0)
+    tsf.GRUForecaster(lags=6, horizon=2, units=4, **FAST).fit(y).predict()
+    after_np, after_py = np.random.get_state(), random.getstate()
+    assert np.array_equal(after_np[1], np_state[1]) and after_np[2] == np_state[2]
+    assert after_py == py_state
+    a = tsf.NARXForecaster(lags=6, hidden=(4,), seed=None, **FAST).fit(y).predict(3)
+    b = tsf.NARXForecaster(lags=6, hidden=(4,), seed=None, **FAST).fit(y).predict(3)
+    assert not np.allclose(a.to_numpy(), b.to_numpy()), "seed=None must draw a fresh network each fit"
+    with pytest.raises(ParameterError, match="seed"):
+        tsf.NARXForecaster(seed=-1).fit(y)
+
+
+def test_ensemble_is_the_median_of_members_with_consecutive_seeds():
+    y = _hourly(100, 10.0, 3)
+    kw = dict(lags=6, hidden=(4,), horizon=3, strategy="mimo", **FAST)
+    ens = tsf.NARXForecaster(n_ensemble=3, seed=5, **kw).fit(y).predict()
+    members = np.stack([tsf.NARXForecaster(seed=s, **kw).fit(y).predict().to_numpy() for s in (5, 6, 7)])
+    np.testing.assert_allclose(ens.to_numpy(), np.median(members, axis=0), rtol=1e-5)
+    assert not np.allclose(members[0], members[1])
+
+
+def _zero_core(window, n_channels, out_steps):
+    inp = keras.Input((window, n_channels))
+    out = keras.layers.Dense(out_steps, kernel_initializer="zeros", bias_initializer="zeros")(keras.layers.Flatten()(inp))
+    return keras.Model(inp, out, name="zero")
+
+
+@pytest.mark.parametrize("base,period", [("last", None), ("seasonal", 4)])
+def test_residual_base_with_a_silent_core_is_the_naive_forecast(base, period):
+    window, steps = 10, [1, 2, 3, 4, 5, 6]
+    net = wrap_network(_zero_core(window, 1, len(steps)), window, 1, len(steps), 0, base=base, period=period, steps=steps)
+    x = np.random.default_rng(0).normal(size=(5, window, 1)).astype("float32")
+    got = np.asarray(net.predict_on_batch(x))
+    series = x[:, :, 0]
+    if base == "last":
+        expected = np.repeat(series[:, -1:], len(steps), axis=1)
+    else:  # brute force: repeat the last season
+        expected = np.stack([series[:, window - period + (s - 1) % period] for s in steps], axis=1)
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    assert base_positions(window, [1], "seasonal", 4) == [6]
+
+
+def test_window_normalisation_is_affine_equivariant():
+    """scaler='window': shifting or stretching a window shifts or stretches the forecast the same way."""
+    window = 12
+    core = keras.Sequential([keras.Input((window, 1)), keras.layers.Flatten(), keras.layers.Dense(8, activation="tanh"),
+                             keras.layers.Dense(3)])
+    net = wrap_network(core, window, 1, 3, 0, window_norm=True)
+    x = np.random.default_rng(1).normal(size=(4, window, 1)).astype("float64")
+    base = np.asarray(net.predict_on_batch(x.astype("float32")), dtype=np.float64)
+    moved = np.asarray(net.predict_on_batch((2.5 * x + 7.0).astype("float32")), dtype=np.float64)
+    np.testing.assert_allclose(moved, 2.5 * base + 7.0, rtol=1e-4, atol=1e-4)
+
+
+def test_window_scaler_and_seasonal_base_fit_save_and_load(tmp_path):
+    y = _hourly(150, 50.0, 4)
+    model = tsf.NARXForecaster(lags=30, hidden=(4,), horizon=4, strategy="mimo", scaler="window", base="seasonal",
+                               **FAST).fit(y)
+    assert model.period_ == 24  # the hourly index's daily season
+    pred = model.predict()
+    model.save(tmp_path / "m")
+    again = tsf.load_model(tmp_path / "m").predict()
+    np.testing.assert_array_equal(pred.to_numpy(), again.to_numpy())
+    with pytest.raises(ParameterError, match="lags"):
+        tsf.NARXForecaster(lags=12, base="seasonal", **FAST).fit(y)
+
+
+def test_narx_lag_set_reads_only_those_lags():
+    y = _hourly(120, 10.0, 5)
+    model = tsf.NARXForecaster(lags=[1, 2, 24], hidden=(4,), **FAST).fit(y)
+    assert model.context_length_ == 24
+    hist = y.iloc[:100].copy()
+    base = model.predict(1, y=hist).to_numpy()
+    hist.iloc[-10] += 100.0  # lag 10 is not in the set
+    np.testing.assert_array_equal(model.predict(1, y=hist).to_numpy(), base)
+    hist.iloc[-24] += 100.0  # lag 24 is
+    assert not np.allclose(model.predict(1, y=hist).to_numpy(), base)
+    with pytest.raises(ParameterError, match="lags"):
+        tsf.NARXForecaster(lags=[0, 3]).fit(y)
+
+
+def _layers(net):
+    out = []
+    for layer in net.layers:
+        out.append(layer)
+        if isinstance(layer, keras.Model):
+            out.extend(_layers(layer))
+        inner = getattr(layer, "layer", None) or getattr(layer, "forward_layer", None)
+        if inner is not None:
+            out.append(inner)
+    return out
+
+
+def test_training_options_reach_the_keras_model():
+    y = _hourly(100, 10.0, 6)
+    model = tsf.LSTMForecaster(lags=8, horizon=2, units=4, dropout=0.25, recurrent_dropout=0.125, l2=0.01,
+                               clipnorm=0.5, optimizer="rmsprop", loss="huber", learning_rate=0.02, **FAST).fit(y)
+    net = model.networks_[0]
+    lstm = [layer for layer in _layers(net) if isinstance(layer, keras.layers.LSTM)][0]
+    assert lstm.dropout == 0.25 and lstm.recurrent_dropout == 0.125
+    assert float(lstm.cell.kernel_regularizer.l2) == pytest.approx(0.01)
+    assert isinstance(net.optimizer, keras.optimizers.RMSprop)
+    assert net.optimizer.clipnorm == 0.5
+    assert float(net.optimizer.learning_rate.numpy() if hasattr(net.optimizer.learning_rate, "numpy")
+                 else net.optimizer.learning_rate) == pytest.approx(0.02)
+    assert isinstance(net.loss, keras.losses.Huber)
+
+
+def test_reduce_lr_on_plateau_lowers_the_learning_rate():
+    y = _hourly(100, 10.0, 7)
+    # A learning rate far too high plateaus at once; the schedule must then halve it.
+    model = tsf.NARXForecaster(lags=6, hidden=(4,), epochs=6, patience=6, learning_rate=0.5, reduce_lr_patience=1,
+                               batch_size=32).fit(y)
+    lrs = model.history_[0]["learning_rate"]
+    assert min(lrs) < 0.5 and all(b <= a for a, b in zip(lrs, lrs[1:])), lrs
+    with pytest.raises(ParameterError, match="restore_best_weights"):
+        tsf.NARXForecaster(restore_best_weights="yes").fit(y)

@@ -1,0 +1,51 @@
+"""Traffic structure around any core network: per-window normalisation and residual (naive) targets.
+
+Both live inside the Keras model, so training, prediction, saving and loading need no extra
+bookkeeping: the wrapped model still maps ``past[, future]`` windows to ``(batch, out_steps)``.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from .heads import make_inputs, model_from
+from .layers import Denormalize, NormalizeTarget, TakeSteps, WindowStats
+
+BASES = (None, "last", "seasonal")
+
+
+def base_positions(window, steps, base, period):
+    """Window positions holding the naive forecast of each output step.
+
+    ``steps`` are the 1-based steps ahead the outputs stand for. ``"last"``: the last value;
+    ``"seasonal"``: the value ``period`` steps before the forecast step, i.e. position
+    ``window - period + (step - 1) % period`` (the last season repeated).
+    """
+    if base == "last":
+        return [window - 1] * len(steps)
+    return [window - period + (s - 1) % period for s in steps]
+
+
+def wrap_network(core, window, n_channels, out_steps, n_future, *, window_norm=False, base=None, period=None,
+                 steps=None):
+    """``core`` with optional per-window normalisation (RevIN-style) and a naive base added to its output.
+
+    With ``window_norm`` each window's target channel is standardised by its own mean and spread
+    before ``core`` sees it, and the forecast is scaled back: the network learns the shape of the
+    next steps, not the level, which follows the data as exponential smoothing's level does.
+    With ``base`` the network forecasts the correction to the naive / seasonal-naive forecast.
+    """
+    if not window_norm and base is None:
+        return core
+    past, future = make_inputs(window, n_channels, out_steps, n_future)
+    x, stats = past, None
+    if window_norm:
+        stats = WindowStats()(past)
+        x = NormalizeTarget()([past, stats])
+    out = core(x if future is None else [x, future])
+    if base is not None:
+        out = layers.Add()([out, TakeSteps(base_positions(window, steps, base, period))(x)])
+    if window_norm:
+        out = Denormalize()([out, stats])
+    return model_from(past, future, out, f"{core.name}_wrapped")
