@@ -293,3 +293,239 @@ def test_global_chunk_with_a_bad_series_falls_back_and_names_it(tmp_path, monkey
     expected = sort(read_forecasts(tmp_path / "clean"))
     pd.testing.assert_frame_equal(sort(read_forecasts(tmp_path / "dirty")),
                                   sort(expected[expected["id"] != "s0002"]))
+
+
+# -- job fingerprint and saved-model content (issue 13) --------------------------------------------------------
+def save_seasonal(path, m):
+    from tsforecast import SeasonalNaiveForecaster
+
+    y = pd.Series(np.arange(1.0, 9.0), index=pd.date_range("2020-01-01", periods=8, freq="h"))
+    SeasonalNaiveForecaster(m=m).fit(y).save(path)
+    return path
+
+
+def test_replacing_the_saved_model_refuses_the_resume_instead_of_mixing_two_models(tmp_path, table_csv, monkeypatch):
+    df, path = table_csv
+    monkeypatch.setattr(runner, "_MODELS", {})
+    model = save_seasonal(tmp_path / "model", m=4)
+    job = job_dict(tmp_path, path, model=str(model), params={})
+    run_batch(job, progress=False)
+    (tmp_path / "out" / "part-00002.parquet").unlink()  # as if the job had been killed
+    save_seasonal(model, m=3)  # same path, other content
+    with pytest.raises(ConfigError, match="different job.*saved model's content"):
+        run_batch(job, progress=False)
+    assert not (tmp_path / "out" / "part-00002.parquet").exists()  # nothing forecast with the new model
+    # Unchanged content (a fresh save of the same model) resumes.
+    save_seasonal(model, m=4)
+    summary = run_batch(job, progress=False)
+    assert summary.n_chunks_skipped == 4
+    pd.testing.assert_frame_equal(sort(read_forecasts(tmp_path / "out")), seasonal_truth(df, 4, 5), check_dtype=False)
+
+
+@pytest.mark.parametrize("change", [
+    {"horizon": 4}, {"format": "csv"}, {"missing": "interpolate"}, {"params": {"m": 5}}, {"run": {"chunk_size": 8}},
+    {"model": "naive", "params": {}},
+])
+def test_fingerprint_covers_every_setting_that_shapes_the_output(tmp_path, table_csv, change):
+    _, path = table_csv
+    base = job_dict(tmp_path, path)
+    assert load_job({**base, **change}).fingerprint() != load_job(base).fingerprint()
+    # How the job is run is not part of it: another n_jobs or output folder resumes the same results.
+    assert load_job({**base, "run": {"chunk_size": 7, "n_jobs": 2}}).fingerprint() == load_job(base).fingerprint()
+
+
+def test_a_model_replaced_while_the_job_runs_fails_the_worker_by_name(tmp_path, monkeypatch):
+    from tsforecast.batch.job import model_digest
+    from tsforecast.exceptions import ModelFileError
+
+    monkeypatch.setattr(runner, "_MODELS", {})
+    model = save_seasonal(tmp_path / "model", m=4)
+    digest = model_digest(model)
+    save_seasonal(model, m=3)
+    with pytest.raises(ModelFileError, match="changed while the batch job ran"):
+        runner.saved_model(model, digest)
+
+
+# -- job-level failures stop the job --------------------------------------------------------------------------
+def test_a_model_that_cannot_load_fails_the_job_and_writes_no_chunk(tmp_path, table_csv, monkeypatch):
+    from tsforecast.cli import main
+    from tsforecast.exceptions import ModelFileError
+
+    _, path = table_csv
+    monkeypatch.setattr(runner, "_MODELS", {})
+    model = save_seasonal(tmp_path / "model", m=4)
+    (model / "arrays.npz").write_bytes(b"not a zip archive")
+    job = job_dict(tmp_path, path, model=str(model), params={})
+    with pytest.raises(ModelFileError):
+        run_batch(job, progress=False)
+    assert not list((tmp_path / "out").glob("part-*")) and not (tmp_path / "out" / "errors.csv").exists()
+    toml = tmp_path / "job.toml"
+    toml.write_text(f'input = "{path.name}"\noutput = "out"\nmodel = "model"\nhorizon = 5\n[run]\nchunk_size = 7\n')
+    assert main(["batch", str(toml), "--quiet"]) == 2
+    # Once the model is fixed, the rerun forecasts every series.
+    save_seasonal(model, m=4)
+    summary = run_batch(job, progress=False)
+    assert (summary.n_done, summary.n_failed, summary.n_chunks_skipped) == (30, 0, 0)
+
+
+def test_a_chunk_whose_series_all_failed_for_a_job_reason_is_redone(tmp_path, table_csv):
+    """Outputs of older versions hold such chunks (every series 'ModelFileError'); they are not finished."""
+    df, path = table_csv
+    job = job_dict(tmp_path, path, format="csv")
+    run_batch(job, progress=False)
+    out = tmp_path / "out"
+    ids = pd.read_csv(out / "part-00001.csv", dtype={"id": str})["id"].unique()
+    pd.DataFrame({"id": ids, "reason": "ModelFileError: model is corrupt"}).to_csv(
+        out / "_errors" / "part-00001.csv", index=False)
+    pd.DataFrame(columns=["id", "timestamp", "step", "forecast"]).to_csv(out / "part-00001.csv", index=False)
+    summary = run_batch(job, progress=False)
+    assert (summary.n_chunks_skipped, summary.n_failed, summary.n_done) == (4, 0, 30)
+    got = sort(read_forecasts(out)).assign(timestamp=lambda d: pd.to_datetime(d["timestamp"]))
+    pd.testing.assert_frame_equal(got, seasonal_truth(df, 4, 5), check_dtype=False)
+
+
+# -- ids that pandas would read as missing ---------------------------------------------------------------------
+def test_ids_like_NA_nan_null_None_round_trip_to_forecasts_and_errors(tmp_path):
+    import csv
+
+    keys = ["NA", "nan", "null", "None", "N/A"]
+    df = long_table(len(keys), length=10)
+    df["id"] = np.repeat(keys, 10)
+    df = df[(df["id"] != "null") | (df.index % 10 < 3)]  # "null" is too short for m=4: it fails, by its name
+    path = tmp_path / "ids.csv"
+    df.to_csv(path, index=False)
+    summary = run_batch(job_dict(tmp_path, path, format="csv", run={"chunk_size": 2}), progress=False)
+    assert (summary.n_series, summary.n_done, summary.n_failed) == (5, 4, 1)
+    with open(tmp_path / "out" / "errors.csv", newline="") as fh:  # the file's own text, no NaN parsing
+        rows = list(csv.DictReader(fh))
+    assert [r["id"] for r in rows] == ["null"] and rows[0]["reason"].startswith("NotEnoughDataError")
+    got = sort(read_forecasts(tmp_path / "out")).assign(timestamp=lambda d: pd.to_datetime(d["timestamp"]))
+    good = df[df["id"] != "null"]
+    pd.testing.assert_frame_equal(got, sort(seasonal_truth(good, 4, 5)), check_dtype=False)
+
+
+def test_an_empty_id_is_a_named_error(tmp_path):
+    path = tmp_path / "empty_id.csv"
+    path.write_text("id,timestamp,value\na,2021-01-01,1\n,2021-01-02,2\n")
+    with pytest.raises(DataFileError, match="data row 2: id is empty"):
+        run_batch(job_dict(tmp_path, path), progress=False)
+
+
+# -- Python 3.10: tomli instead of tomllib ----------------------------------------------------------------------
+def test_job_module_imports_with_tomli_when_tomllib_is_absent(tmp_path, table_csv, monkeypatch):
+    import importlib.util
+    import tomllib
+    import types
+
+    used = []
+    shim = types.ModuleType("tomli")
+    shim.loads = lambda text: used.append(text) or tomllib.loads(text)
+    shim.TOMLDecodeError = tomllib.TOMLDecodeError
+    monkeypatch.setitem(sys.modules, "tomllib", None)  # `import tomllib` raises ModuleNotFoundError, as on 3.10
+    monkeypatch.setitem(sys.modules, "tomli", shim)
+    source = ROOT / "tsforecast" / "batch" / "job.py"
+    spec = importlib.util.spec_from_file_location("tsforecast.batch._job_py310", source)
+    fresh = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, fresh)  # dataclasses look their module up there
+    spec.loader.exec_module(fresh)  # a fresh import; the loaded tsforecast.batch.job is left alone
+    _, path = table_csv
+    toml = tmp_path / "job.toml"
+    toml.write_text(f'input = "{path.name}"\noutput = "out"\nmodel = "naive"\nhorizon = 2\n')
+    assert fresh.load_job(toml).horizon == 2 and used
+    toml.write_text("horizon = \n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        fresh.load_job(toml)
+
+
+# -- worker processes end with the driver ------------------------------------------------------------------------
+@pytest.mark.slow
+def test_worker_processes_die_soon_after_the_driver_is_killed(tmp_path):
+    psutil = pytest.importorskip("psutil")
+    df = long_table(3000, length=8)
+    df.to_parquet(tmp_path / "in.parquet")
+    job = tmp_path / "job.toml"
+    job.write_text('input = "in.parquet"\noutput = "out"\nmodel = "naive"\nhorizon = 2\nformat = "csv"\n'
+                   '[run]\nchunk_size = 1\nn_jobs = 2\n')
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "tsforecast", "batch", str(job), "--quiet"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while len(list((tmp_path / "out").glob("part-*.csv"))) < 5:
+        assert proc.poll() is None, proc.stderr.read().decode()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    workers = psutil.Process(proc.pid).children(recursive=True)
+    assert len(workers) >= 2, "the job must run in worker processes"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+    def alive(p):
+        try:
+            return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+
+    deadline = time.monotonic() + 10
+    while any(alive(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = [p for p in workers if alive(p)]
+    for p in left:  # do not leave them behind on failure
+        p.kill()
+    assert not left, f"{len(left)} worker(s) outlived the killed driver"
+
+
+# -- output location checked before the work ----------------------------------------------------------------------
+def test_an_output_that_can_never_be_created_fails_before_reading_the_input(tmp_path, table_csv, monkeypatch):
+    _, path = table_csv
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    monkeypatch.setattr(runner, "scan_ids", lambda files: pytest.fail("the input was read before the output check"))
+    with pytest.raises(ConfigError, match="a_file is a file"):
+        run_batch(job_dict(tmp_path, path, output=str(blocker / "out")), progress=False)
+    other = tmp_path / "photos"
+    other.mkdir()
+    (other / "holiday.jpg").write_bytes(b"\xff\xd8")
+    with pytest.raises(ConfigError, match="already holds other files"):
+        run_batch(job_dict(tmp_path, path, output=str(other)), progress=False)
+    assert [p.name for p in other.iterdir()] == ["holiday.jpg"]
+
+
+# -- Dask: no leaked cluster, a named error for an unreachable scheduler ---------------------------------------------
+def test_local_cluster_is_closed_when_the_client_fails(tmp_path, table_csv, monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    _, path = table_csv
+    clusters = []
+
+    class FakeCluster:
+        def __init__(self, **kw):
+            self.closed = False
+            clusters.append(self)
+
+        def close(self):
+            self.closed = True
+
+    def failing_client(*args, **kwargs):
+        raise OSError("cannot start the client")
+
+    monkeypatch.setattr(distributed, "LocalCluster", FakeCluster)
+    monkeypatch.setattr(distributed, "Client", failing_client)
+    with pytest.raises(OSError, match="cannot start the client"):
+        run_batch(job_dict(tmp_path, path, run={"chunk_size": 7, "cluster": "local"}), progress=False)
+    assert len(clusters) == 1 and clusters[0].closed
+    with pytest.raises(ConfigError, match="cannot connect to the Dask scheduler tcp://nowhere:1"):
+        run_batch(job_dict(tmp_path, path, run={"chunk_size": 7, "scheduler": "tcp://nowhere:1"}), progress=False)
+    assert not list((tmp_path / "out").glob("part-*"))
+
+
+# -- model cache ------------------------------------------------------------------------------------------------------
+def test_model_cache_keeps_only_the_most_recent_models(tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "_MODELS", {})
+    paths = [save_seasonal(tmp_path / f"m{m}", m) for m in (2, 3, 4, 5)]
+    first = runner.saved_model(paths[0])
+    assert runner.saved_model(paths[0]) is first  # a hit: not loaded again
+    for p in paths[1:]:
+        runner.saved_model(p)
+    assert len(runner._MODELS) == runner.MODEL_CACHE_SIZE
+    assert [key[0] for key in runner._MODELS] == [str(p) for p in paths[-runner.MODEL_CACHE_SIZE:]]
+    assert runner.saved_model(paths[0]) is not first  # evicted, so loaded again
+    assert runner.saved_model(paths[0]).m == 2

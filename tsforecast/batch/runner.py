@@ -382,14 +382,15 @@ def _prepare_output(job, files, n_series):
         "input_files": [[str(f), f.stat().st_size, f.stat().st_mtime_ns] for f in files],
     }
     mfile = out / MANIFEST
-    if mfile.exists():
-        old = json.loads(mfile.read_text())
-        if old != manifest:
-            raise ConfigError(
-                f"output {out} holds results of a different job or of a changed input ({_changes(old, manifest)} "
-                f"differ); resuming would mix the two, so use a new output folder or delete this one."
-            )
-    else:
+    old = json.loads(mfile.read_text()) if mfile.exists() else None
+    if old is not None and old != manifest and any(out.glob("part-*")):
+        raise ConfigError(
+            f"output {out} holds results of a different job or of a changed input ({_changes(old, manifest)} "
+            f"changed); resuming would mix the two, so use a new output folder or delete this one."
+        )
+    if old != manifest:  # a new folder, or one where an earlier run failed before finishing any chunk
+        for stale in (out / ERROR_DIR).glob("part-*"):
+            stale.unlink()
         atomic_write_text(mfile, json.dumps(manifest, indent=1))
     for stale in [*out.glob(".*.tmp"), *(out / ERROR_DIR).glob(".*.tmp")]:
         stale.unlink()  # left by a killed run
