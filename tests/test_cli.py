@@ -184,3 +184,38 @@ def test_datasets_lists_names_and_prints_a_card(capsys):
 def test_param_values_are_typed_like_python(value):
     text = value if isinstance(value, str) else repr(value)
     assert parse_param(f"name={text}") == ("name", value)
+
+
+def _must_not_run(what):
+    def fail(*args, **kwargs):
+        raise AssertionError(f"{what} ran before the output location was checked")
+    return fail
+
+
+def test_fit_checks_out_before_reading_or_training(files, capsys, monkeypatch):
+    import tsforecast.cli as cli
+
+    monkeypatch.setattr(cli, "read_data", _must_not_run("reading the data"))
+    (files / "a_file").write_text("x")
+    # Under a regular file nothing can ever be created, whoever runs it (root ignores permission bits).
+    code, _, err = run(["fit", "--model", "naive", "--data", files / "series.csv", "--out", files / "a_file" / "m"], capsys)
+    assert code == 2 and "a_file is a file" in err and len(err.strip().splitlines()) == 1
+    (files / "docs").mkdir()
+    (files / "docs" / "thesis.tex").write_text("precious")
+    code, _, err = run(["fit", "--model", "naive", "--data", files / "series.csv", "--out", files / "docs"], capsys)
+    assert code == 2 and "already holds other files" in err
+    assert (files / "docs" / "thesis.tex").read_text() == "precious"
+
+
+def test_predict_and_backtest_check_their_output_files_first(files, capsys, monkeypatch):
+    import tsforecast.evaluation
+    import tsforecast.persistence
+
+    monkeypatch.setattr(tsforecast.persistence, "load_model", _must_not_run("loading the model"))
+    monkeypatch.setattr(tsforecast.evaluation, "backtest", _must_not_run("the backtest"))
+    (files / "a_file").write_text("x")
+    code, _, err = run(["predict", "--model", files / "m", "--horizon", 2, "--out", files / "a_file" / "f.csv"], capsys)
+    assert code == 2 and "a_file is a file" in err
+    code, _, err = run(["backtest", "--model", "naive", "--data", files / "series.csv", "--horizon", 2,
+                        "--initial", 60, "--predictions", files / "preds.txt"], capsys)
+    assert code == 2 and "--predictions" in err and ".csv or .parquet" in err

@@ -434,3 +434,15 @@ def test_simulator_speed_10000_links():
     assert len(panel) == 20_000_000 and panel["id"].nunique() == 10_000
     assert np.isfinite(panel["value"]).all() and (panel["value"] > 0).all()
     assert cpu < 10.0
+
+
+def test_long_file_keeps_ids_that_pandas_would_read_as_missing(tmp_path):
+    from tsforecast.datasets import read_long_file
+
+    keys = ["NA", "nan", "null", "None", "N/A"]
+    path = tmp_path / "ids.csv"
+    rows = [f"{k},2024-01-0{d},{10 * i + d}" for i, k in enumerate(keys) for d in (1, 2, 3)]
+    path.write_text("id,timestamp,value\n" + "\n".join(rows) + "\n")
+    got = read_long_file(path)
+    assert list(got["id"].cat.categories) == keys
+    assert got.groupby("id", observed=True)["value"].sum().to_dict() == {k: 30 * i + 6 for i, k in enumerate(keys)}
