@@ -18,6 +18,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .exceptions import (
+    ContractError,
     ExogenousError,
     FrequencyError,
     InvalidInputError,
@@ -101,15 +102,19 @@ class BaseForecaster(BaseEstimator):
                     f"{type(self).__name__} fits one series; for many series use a global model "
                     f"(e.g. 'lstm') or tsforecast.batch to fit one model per series."
                 )
-            series = to_series_dict(y, missing=missing)
+            # Copies: the model must not change when the caller edits their data after fit.
+            series = {k: s.copy() for k, s in to_series_dict(y, missing=missing).items()}
             Xs = None
             if X is not None:
-                Xs = to_exog_dict(X, series)
+                Xs = {k: x.copy() for k, x in to_exog_dict(X, series).items()}
             self._reset_fitted()
             self._fit_global(series, Xs)
             return self
-        series = check_series(y, "y", missing)
+        # Copies: check_series hands back a clean Series itself, and the model must not change
+        # when the caller edits their data after fit.
+        series = check_series(y, "y", missing).copy()
         Xf = self._check_fit_exog(X, series.index)
+        Xf = None if Xf is None else Xf.copy()
         if len(series) < self._min_length():
             raise NotEnoughDataError(
                 f"{type(self).__name__} needs at least {self._min_length()} points to fit, got {len(series)}; "
@@ -147,8 +152,13 @@ class BaseForecaster(BaseEstimator):
             Steps ahead; defaults to the ``horizon`` the model was built for (or 1).
         X : pandas.DataFrame or 2-D array, optional
             Exogenous rows the model needs: the history rows up to the origin
-            when ``y`` is given, and the horizon rows when the model uses
-            future values. Aligned by timestamp (position for a RangeIndex).
+            when ``y`` is given, and the rows after the origin when the model
+            uses future values (``_future_exog_steps(horizon)`` of them). A
+            DataFrame is aligned by timestamp (position for a RangeIndex). An
+            array has no labels, so its rows are read by position: one row per
+            point of the history (``y``, or the training series), then one per
+            future step. Without ``y`` an array may instead hold only the
+            future rows.
         y : pandas.Series, optional
             A new history to forecast from, without refitting. Defaults to
             the training series.
@@ -170,8 +180,17 @@ class BaseForecaster(BaseEstimator):
                 raise InvalidInputError(f"{type(self).__name__} was fitted on one series; pass one series as y.")
         history = self.y_ if y is None else self._check_history(y)
         Y, XH, XF, fut_idx = self._prepare_origin(history, X, y is not None, horizon)
-        pred = self._predict(Y, XH, XF, horizon)[0]
+        pred = self._checked_predict(Y, XH, XF, horizon)[0]
         return pd.Series(pred, index=fut_idx, name=history.name)
+
+    def _checked_predict(self, Y, XH, XF, horizon):
+        pred = np.asarray(self._predict(Y, XH, XF, horizon))
+        if pred.shape != (len(Y), horizon):
+            raise ContractError(
+                f"{type(self).__name__}._predict returned shape {pred.shape} for {len(Y)} origin(s) and horizon "
+                f"{horizon}; it must return ({len(Y)}, {horizon}). This is a bug in the forecaster, not in your data."
+            )
+        return pred
 
     def _check_history(self, y) -> pd.Series:
         history = check_series(y, "y")
@@ -198,6 +217,8 @@ class BaseForecaster(BaseEstimator):
                 raise ExogenousError(f"{type(self).__name__} was fitted without X; do not pass X to predict.")
         else:
             n_fut = self._future_exog_steps(horizon)
+            if X is not None:
+                X = self._label_exog_array(X, history.index, n_fut, y_given)
             if X is None and (y_given or n_fut):
                 what = "the history rows up to the origin" if y_given else f"the {n_fut} step(s) after the origin"
                 raise ExogenousError(f"the model was fitted with X, so predict needs X covering {what}.")
@@ -208,6 +229,37 @@ class BaseForecaster(BaseEstimator):
             if n_fut:
                 XF = check_exog(X, future_index(history.index, n_fut), "X", self.exog_columns_).to_numpy()[None]
         return history.to_numpy()[-L:][None], XH, XF, fut_idx
+
+    def _label_exog_array(self, X, index, n_fut, y_given):
+        """Give an unlabelled X (array) the labels of its rows: the history, then the future steps.
+
+        Without this an array would be matched to the context and to the future
+        rows separately, each from its first row: the same rows read as both.
+        """
+        if isinstance(X, (pd.DataFrame, pd.Series)) or not (y_given or n_fut):
+            return X  # labelled already, or not read at all (the history rows are the training X)
+        arr = np.asarray(X)
+        if arr.ndim == 1:
+            arr = arr[:, None]
+        if arr.ndim != 2:
+            raise ExogenousError(f"X must be 2-D (time, features), got shape {arr.shape}.")
+        if arr.shape[1] != len(self.exog_columns_):
+            raise ExogenousError(f"X has {arr.shape[1]} column(s); the model was fitted with {len(self.exog_columns_)}.")
+        full = index.append(future_index(index, n_fut)) if n_fut else index
+        if len(arr) == len(full):
+            labels = full
+        elif not y_given and n_fut and len(arr) == n_fut:
+            labels = full[len(index):]  # only the future rows: the history rows are the training X
+        else:
+            which = "y" if y_given else "the training series"
+            only = "" if y_given or not n_fut else f", or only the {n_fut} future row(s)"
+            raise ExogenousError(
+                f"X has {len(arr)} rows; as an array it needs one row per point of {which} ({len(index)}) "
+                f"followed by the {n_fut} step(s) after it, {len(full)} in all{only}. "
+                f"Or pass a DataFrame indexed like y to align by timestamp."
+            )
+        # Array columns are positional, so they take the names seen in fit.
+        return pd.DataFrame(arr, index=labels, columns=self.exog_columns_)
 
     def _predict_global(self, horizon, X, y):
         raise NotImplementedError
@@ -223,15 +275,20 @@ class BaseForecaster(BaseEstimator):
         Returns an array (n_origins, horizon).
         """
         check_is_fitted(self, "context_length_")
+        horizon = check_horizon(horizon)
         series = check_series(y, "y")
         values = series.to_numpy()
         origins = np.asarray(origins, dtype=np.int64)
+        if origins.ndim != 1:
+            raise InvalidInputError(f"origins must be a 1-D list of positions, got shape {origins.shape}.")
         Xv = None
         if self.exog_columns_ is not None:
             if X is None:
                 raise ExogenousError("the model was fitted with X; pass X covering the series.")
             Xv = check_exog(X, series.index, "X", self.exog_columns_).to_numpy()
         n_fut = self._future_exog_steps(horizon) if Xv is not None else 0
+        if len(origins) == 0:
+            return np.empty((0, horizon))
         L = self.context_length_
         lo = L or self._min_length()
         if origins.min() < lo or origins.max() + max(n_fut, 0) > len(values):
@@ -247,7 +304,7 @@ class BaseForecaster(BaseEstimator):
             XH = sliding_window_view(Xv, L, axis=0).transpose(0, 2, 1)[origins - L]
             if n_fut:
                 XF = sliding_window_view(Xv, n_fut, axis=0).transpose(0, 2, 1)[origins]
-        return self._predict(Y, XH, XF, horizon)
+        return self._checked_predict(Y, XH, XF, horizon)
 
     def _predict_origins(self, values, Xv, origins, n_fut, horizon) -> np.ndarray:
         """Forecasts from each origin for models that use the whole history (``context_length_`` None).

@@ -44,3 +44,11 @@ class ModelFileError(TSForecastError, ValueError):
 
 class ConfigError(TSForecastError, ValueError):
     """An experiment or batch configuration file is invalid."""
+
+
+class TargetExistsError(ModelFileError):
+    """A model would be saved over a file or a folder that holds something other than a saved model."""
+
+
+class ContractError(TSForecastError, RuntimeError):
+    """A forecaster implementation broke the estimator contract (a bug in the model, not in the data)."""

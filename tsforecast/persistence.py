@@ -9,15 +9,14 @@ on load, and only classes from the registry are rebuilt.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .exceptions import ModelFileError
+from .atomic import atomic_write_dir
+from .exceptions import ModelFileError, TargetExistsError, TSForecastError
 from .registry import REGISTRY, get_forecaster_class
 
 FORMAT = "tsforecast-model"
@@ -26,14 +25,20 @@ FORMAT_VERSION = 1
 
 def _index_state(index):
     if isinstance(index, pd.DatetimeIndex):
-        return {"kind": "datetime", "start": index[0].isoformat(), "freq": index.freqstr, "n": len(index),
+        # A tz-aware start is stored in UTC and converted back: an isoformat offset such as "+01:00"
+        # parses to a fixed-offset zone that pandas refuses to mix with the named zone.
+        start = index[0] if index.tz is None else index[0].tz_convert("UTC")
+        return {"kind": "datetime", "start": start.isoformat(), "freq": index.freqstr, "n": len(index),
                 "tz": None if index.tz is None else str(index.tz)}
     return {"kind": "range", "start": int(index[0]), "n": len(index)}
 
 
 def _index_from(state):
     if state["kind"] == "datetime":
-        return pd.date_range(pd.Timestamp(state["start"]), periods=state["n"], freq=state["freq"], tz=state["tz"])
+        start = pd.Timestamp(state["start"])
+        if state["tz"] is not None:
+            start = start.tz_localize(state["tz"]) if start.tz is None else start.tz_convert(state["tz"])
+        return pd.date_range(start, periods=state["n"], freq=state["freq"])
     return pd.RangeIndex(state["start"], state["start"] + state["n"])
 
 
@@ -59,11 +64,8 @@ def _class_path(est):
     return path
 
 
-def save_model(est, path):
-    """Write fitted ``est`` to directory ``path`` atomically (a half-written model is never left behind)."""
-    from sklearn.utils.validation import check_is_fitted
-
-    check_is_fitted(est, "context_length_")
+def _model_doc(est):
+    """Everything ``save_model`` writes: (metadata dict, arrays dict, keras networks)."""
     meta, arrays, networks = est._get_state()
     arrays = dict(arrays)
     if getattr(est, "conformal_errors_", None) is not None:  # calibration travels with the model
@@ -86,36 +88,91 @@ def save_model(est, path):
                    "n_networks": len(networks)},
         "state": _jsonable(meta),
     }
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    return doc, arrays, networks
+
+
+def _is_ours(name: str) -> bool:
+    """File names a saved model consists of (nothing else in a model folder is deleted on replace)."""
+    return name in ("metadata.json", "arrays.npz") or (name.startswith("net_") and name.endswith(".keras"))
+
+
+def _has_format_tag(meta_file: Path) -> bool:
     try:
-        for i, net in enumerate(networks):
-            net.save(tmp / f"net_{i}.keras")
-        np.savez(tmp / "arrays.npz", **arrays)
-        (tmp / "metadata.json").write_text(json.dumps(doc, indent=1))
-        if path.exists():
-            shutil.rmtree(path)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        doc = json.loads(meta_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(doc, dict) and doc.get("format") == FORMAT
 
 
-def load_model(path):
-    """Load a forecaster saved with ``forecaster.save(path)``.
+def _check_target(path: Path):
+    """Refuse a target that is not absent, an empty folder or a folder holding only a saved model."""
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        raise TargetExistsError(f"{path} exists and is not a folder; choose another path for the model.")
+    if not path.exists():
+        return
+    names = [p.name for p in path.iterdir()]
+    if not names:
+        return
+    if not _has_format_tag(path / "metadata.json"):
+        raise TargetExistsError(
+            f"{path} exists and is not a saved tsforecast model (it holds {sorted(names)[:5]}); nothing was "
+            f"written. Save into a new or empty folder, or delete {path} yourself if you meant to replace it."
+        )
+    foreign = sorted(n for n in names if not _is_ours(n))
+    if foreign:
+        raise TargetExistsError(
+            f"{path} holds a saved model and also files that are not part of it ({foreign[:5]}); nothing was "
+            f"written, so they are not lost. Move them out of {path}, or save the model elsewhere."
+        )
+
+
+def _remove_model_dir(folder: Path):
+    """Delete a replaced model folder: only our own files, then the folder if it is empty."""
+    for p in folder.iterdir():
+        if _is_ours(p.name) and p.is_file():
+            p.unlink()
+    try:
+        folder.rmdir()
+    except OSError:  # something else appeared in it meanwhile: keep it rather than delete a user's file
+        pass
+
+
+def save_model(est, path):
+    """Write fitted ``est`` to folder ``path``.
+
+    ``path`` may be absent, an empty folder or a folder holding a saved model,
+    which is replaced. The model is written to a temporary folder beside
+    ``path`` and renamed in, so ``path`` never holds a half-written model.
 
     Raises
     ------
-    ModelFileError
-        When ``path`` is not a tsforecast model directory or is corrupt.
+    TargetExistsError
+        When ``path`` is a file, or a folder with anything but a saved model
+        in it (nothing is written or deleted then).
     """
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(est, "context_length_")
     path = Path(path)
+    _check_target(path)
+    doc, arrays, networks = _model_doc(est)
+
+    def write(tmp: Path):
+        for i, net in enumerate(networks):
+            net.save(tmp / f"net_{i}.keras")
+        np.savez(tmp / "arrays.npz", **arrays)
+        (tmp / "metadata.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
+
+    atomic_write_dir(path, write, remove_old=_remove_model_dir)
+    return path
+
+
+def _read_metadata(path: Path) -> dict:
     meta_file = path / "metadata.json"
     if not meta_file.is_file():
         raise ModelFileError(f"{path} is not a saved tsforecast model (no metadata.json); save one with model.save(path).")
     try:
-        doc = json.loads(meta_file.read_text())
+        doc = json.loads(meta_file.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ModelFileError(f"{meta_file} is not valid JSON ({exc}).") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
@@ -124,27 +181,99 @@ def load_model(path):
         raise ModelFileError(f"{path} has model format version {doc.get('format_version')}; this tsforecast reads {FORMAT_VERSION}.")
     if doc.get("class") not in REGISTRY.values():
         raise ModelFileError(f"{path} names class {doc.get('class')!r}, which is not a registered forecaster.")
-    name = next(k for k, v in REGISTRY.items() if v == doc["class"])
-    cls = get_forecaster_class(name)
+    for key, kind in (("params", dict), ("fitted", dict), ("state", dict)):
+        if not isinstance(doc.get(key), kind):
+            raise ModelFileError(f"{meta_file} is damaged: {key!r} is missing or not a JSON object; save the model again.")
+    fitted = doc["fitted"]
+    for key, ok in _FITTED_FIELDS.items():
+        if key not in fitted or not ok(fitted[key]):
+            raise ModelFileError(f"{meta_file} is damaged: fitted[{key!r}] is missing or malformed; save the model again.")
+    return doc
+
+
+def _is_count(v):
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+_FITTED_FIELDS = {
+    "context_length": lambda v: v is None or _is_count(v),
+    "exog_columns": lambda v: v is None or (isinstance(v, list) and all(isinstance(c, str) for c in v)),
+    "is_global": lambda v: isinstance(v, bool),
+    "series": lambda v: isinstance(v, dict) and len(v) > 0 and all(isinstance(i, dict) for i in v.values()),
+    "n_networks": _is_count,
+}
+
+
+def _read_arrays(path: Path) -> dict:
+    file = path / "arrays.npz"
     try:
-        est = cls(**{k: _tuples(v) for k, v in doc["params"].items()})
-        with np.load(path / "arrays.npz", allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-        networks = []
-        if doc["fitted"]["n_networks"]:
-            import keras
+        with np.load(file, allow_pickle=False) as npz:
+            return {k: npz[k] for k in npz.files}
+    except FileNotFoundError:
+        raise ModelFileError(f"{file} is missing; the model folder is incomplete, save the model again.") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise ModelFileError(f"{file} is damaged or truncated ({type(exc).__name__}: {exc}); save the model again.") from None
 
-            from .nn import layers as _layers, peephole as _peephole  # noqa: F401 - registers custom layers
 
-            networks = [keras.saving.load_model(path / f"net_{i}.keras", safe_mode=True)
-                        for i in range(doc["fitted"]["n_networks"])]
-    except (OSError, KeyError, ValueError, TypeError) as exc:
-        raise ModelFileError(f"{path} is corrupt or incomplete: {exc}") from None
+def _read_networks(path: Path, n: int) -> list:
+    if not n:
+        return []
+    import keras
+
+    from .nn import layers as _layers, peephole as _peephole  # noqa: F401 - registers custom layers
+
+    networks = []
+    for i in range(n):
+        file = path / f"net_{i}.keras"
+        if not file.is_file():
+            raise ModelFileError(f"{file} is missing; the model folder is incomplete, save the model again.")
+        try:
+            networks.append(keras.saving.load_model(file, safe_mode=True))
+        except Exception as exc:  # noqa: BLE001 - keras reports a damaged archive in many ways (even "File not found")
+            raise ModelFileError(f"{file} is damaged or truncated ({type(exc).__name__}: {exc}); save the model again.") from None
+    return networks
+
+
+def load_model(path):
+    """Load a forecaster saved with ``forecaster.save(path)``.
+
+    Raises
+    ------
+    ModelFileError
+        When ``path`` is not a tsforecast model directory or one of its files
+        is damaged; the message names the file.
+    """
+    path = Path(path)
+    doc = _read_metadata(path)
+    arrays = _read_arrays(path)
+    networks = _read_networks(path, doc["fitted"]["n_networks"])
+    try:
+        return _rebuild(doc, arrays, networks)
+    except ModelFileError:
+        raise
+    except (KeyError, IndexError, ValueError, TypeError, AttributeError) as exc:
+        # Hand-edited or mismatched files fail deep inside pandas/numpy/the model; name the files instead.
+        raise ModelFileError(
+            f"{path / 'metadata.json'} does not match {path / 'arrays.npz'} or holds invalid values "
+            f"({type(exc).__name__}: {exc}); save the model again."
+        ) from None
+
+
+def _rebuild(doc, arrays, networks):
+    name = next(k for k, v in REGISTRY.items() if v == doc["class"])
+    est = get_forecaster_class(name)(**{k: _tuples(v) for k, v in doc["params"].items()})
+    try:
+        est._check_params()
+    except TSForecastError as exc:
+        raise ModelFileError(f"metadata.json holds invalid parameters: {exc}") from None
     fitted = doc["fitted"]
     series, X = {}, {}
     for key, info in fitted["series"].items():
         idx = _index_from(info["index"])
-        series[key] = pd.Series(arrays.pop(f"series_{info['i']}"), index=idx, name=info["name"])
+        values = arrays.pop(f"series_{info['i']}")
+        if values.shape != (len(idx),):
+            raise ModelFileError(f"arrays.npz holds {values.shape} values for series {key!r}, metadata.json says {len(idx)}.")
+        series[key] = pd.Series(values, index=idx, name=info["name"])
         if f"X_{info['i']}" in arrays:
             X[key] = pd.DataFrame(arrays.pop(f"X_{info['i']}"), index=idx, columns=fitted["exog_columns"])
     if "conformal_errors" in arrays:

@@ -7,23 +7,28 @@ on every registered forecaster (tests/test_conformance.py). Each check raises
 
 from __future__ import annotations
 
+import os
+import random
+import tempfile
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from .exceptions import ExogenousError, TSForecastError
+from .exceptions import ExogenousError, ModelFileError, TSForecastError
 
 N_POINTS = 96
 FREQ = "h"
 
 
-def make_series(n=N_POINTS, seed=0, start="2024-01-01", freq=FREQ, level=10.0):
+def make_series(n=N_POINTS, seed=0, start="2024-01-01", freq=FREQ, level=10.0, tz=None):
     """A noisy daily-seasonal hourly series used by the checks."""
     rng = np.random.default_rng(seed)
     t = np.arange(n)
     values = level + 3 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 0.3, n)
-    return pd.Series(values, index=pd.date_range(start, periods=n, freq=freq), name="y")
+    return pd.Series(values, index=pd.date_range(start, periods=n, freq=freq, tz=tz), name="y")
 
 
 def make_exog(index, seed=1):
@@ -35,6 +40,15 @@ def _exog_for(est, y, horizon):
     """X for fit and for predict (covering the horizon) when the model takes exogenous inputs."""
     full_index = y.index.append(pd.date_range(y.index[-1] + y.index.freq, periods=horizon, freq=y.index.freq))
     return make_exog(full_index)
+
+
+def _informative_exog(est, horizon=4, seed=1):
+    """A series that depends strongly on X (on x_t and x_{t-1}), and X covering it plus ``horizon`` steps."""
+    y0 = make_series()
+    X = _exog_for(est, y0, horizon)
+    x = X["x"].to_numpy()[: len(y0)]
+    y = y0 + 3.0 * x + 3.0 * np.r_[0.0, x[:-1]]
+    return y, X
 
 
 def _fit(est, y, horizon=4, with_exog=False):
@@ -119,23 +133,33 @@ def check_no_lookahead(est):
     forecasts from that origin, and from every earlier one, unchanged."""
     y = make_series(130)
     cut = 96
-    fitted = clone(est).fit(y.iloc[:cut])
+    X = make_exog(y.index) if est.get_tag("exog") else None
+    fitted = clone(est).fit(y.iloc[:cut], None if X is None else X.iloc[:cut])
+    # X rows o .. o+n_fut-1 are the future covariates a forecast from o may use (known in advance).
+    n_fut = 0 if X is None else fitted._future_exog_steps(4)
     origins = [cut - 10, cut, cut + 12]
-    base = fitted.predict_at(y, origins, 4)
+    base = fitted.predict_at(y, origins, 4, X=X)
     for o_pos, o in enumerate(origins):
         bumped = y.copy()
         bumped.iloc[o:] += 50.0 + 10.0 * np.arange(len(y) - o)
-        again = fitted.predict_at(bumped, origins, 4)  # same batch shape: float32 results are bit-identical
-        np.testing.assert_allclose(again[: o_pos + 1], base[: o_pos + 1], rtol=1e-9, atol=1e-9,
-                                   err_msg=f"changing values at or after position {o} changed forecasts from origins <= {o}")
+        bumped_X = None
+        if X is not None:
+            bumped_X = X.copy()
+            bumped_X.iloc[o + n_fut :] += 20.0 + np.arange(len(y) - o - n_fut)[:, None]
+        again = fitted.predict_at(bumped, origins, 4, X=bumped_X)  # same batch shape: float32 results are bit-identical
+        np.testing.assert_allclose(
+            again[: o_pos + 1], base[: o_pos + 1], rtol=1e-9, atol=1e-9,
+            err_msg=f"changing y at or after position {o} (and X from {o + n_fut}, past the future rows the model "
+                    f"may use) changed forecasts from origins <= {o}")
 
 
 def check_constant_series(est):
     y = pd.Series(100.0, index=pd.date_range("2024-01-01", periods=N_POINTS, freq=FREQ))
     pred = clone(est).fit(y).predict(3).to_numpy()
     assert np.isfinite(pred).all(), "a constant series gave non-finite forecasts"
-    tol = 1.0 if est.get_tag("neural") else 1e-6
-    assert np.allclose(pred, 100.0, atol=tol), f"a constant series must forecast the constant, got {pred}"
+    # Networks too: a scaled constant series is all zeros, and zero inputs with zero-initialised biases
+    # give exactly zero (measured: every registered network forecasts 100.0 exactly).
+    assert np.allclose(pred, 100.0, rtol=0, atol=1e-6), f"a constant series must forecast the constant, got {pred}"
 
 
 def check_shortest_series(est):
@@ -152,14 +176,24 @@ def check_exog(est):
         except ExogenousError:
             return
         raise AssertionError("a model without exogenous support must reject X with ExogenousError")
-    y = make_series()
-    model, X = _fit(clone(est), y, horizon=4, with_exog=True)
+    y, X = _informative_exog(est)
+    model = clone(est).fit(y, X.iloc[: len(y)])
     pred = model.predict(4, X=X)
     assert len(pred) == 4 and np.isfinite(pred.to_numpy()).all(), "forecast with X failed"
     pred2 = model.predict(4, X=X, y=y)
     np.testing.assert_allclose(pred2.to_numpy(), pred.to_numpy(), rtol=1e-6,
                                err_msg="predict(y=train, X=...) differs from predict(X=...)")
-    if model._future_exog_steps(4):
+    moved = model.predict(4, X=X + 5.0, y=y)
+    assert not np.allclose(moved.to_numpy(), pred2.to_numpy(), rtol=1e-6, atol=1e-9), \
+        "the model ignores X: y depends strongly on X, yet shifting every X row left the forecasts unchanged"
+    n_fut = model._future_exog_steps(4)
+    if n_fut:
+        X_fut = X.copy()
+        X_fut.iloc[len(y):] += 5.0
+        moved = model.predict(4, X=X_fut, y=y)
+        assert not np.allclose(moved.to_numpy(), pred2.to_numpy(), rtol=1e-6, atol=1e-9), \
+            f"the model asks for {n_fut} future X rows but its forecasts do not change when they change"
+    if n_fut:
         try:
             model.predict(4, X=X.iloc[: len(y) + 1])
         except ExogenousError as exc:
@@ -170,8 +204,6 @@ def check_exog(est):
 
 def check_save_load(est):
     """Saving and loading reproduces the forecasts exactly."""
-    import tempfile
-
     from .persistence import load_model
 
     y = make_series()
@@ -184,6 +216,114 @@ def check_save_load(est):
                                   err_msg="loaded model forecasts differently")
     np.testing.assert_array_equal(loaded.predict(3, y=y.iloc[:-7]).to_numpy(), fitted.predict(3, y=y.iloc[:-7]).to_numpy(),
                                   err_msg="loaded model forecasts differently from a new history")
+
+
+# -- data safety ------------------------------------------------------------------
+def check_save_keeps_user_files(est):
+    """Saving into a folder of the user's is refused and changes nothing; a saved model is replaced cleanly."""
+    from .persistence import load_model
+
+    fitted = clone(est).fit(make_series())
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "results"
+        folder.mkdir()
+        (folder / "notes.txt").write_text("the user's own file")
+        refused = False
+        try:
+            fitted.save(folder)
+        except ModelFileError:
+            refused = True
+        user_file = folder / "notes.txt"
+        assert user_file.is_file() and user_file.read_text() == "the user's own file", \
+            "save deleted or changed a file of the user's in the folder it was given"
+        assert refused, "save into an existing folder that is not a saved model must raise ModelFileError"
+        assert sorted(os.listdir(folder)) == ["notes.txt"], "a refused save must write nothing into the folder"
+        model_dir = Path(tmp) / "model"
+        fitted.save(model_dir)
+        fitted.save(model_dir)  # replacing a saved model is allowed
+        assert sorted(os.listdir(tmp)) == ["model", "results"], \
+            f"saving left temporary entries beside the model: {sorted(os.listdir(tmp))}"
+        loaded = load_model(model_dir)
+        np.testing.assert_array_equal(loaded.predict(3).to_numpy(), fitted.predict(3).to_numpy(),
+                                      err_msg="a replaced model forecasts differently")
+
+
+def check_tz_round_trip(est):
+    """A model fitted on time-zone-aware data (across a DST change) saves, loads and forecasts in that zone."""
+    from .persistence import load_model
+
+    y = make_series(start="2024-03-29", tz="Europe/Madrid")  # clocks go forward on 2024-03-31
+    fitted = clone(est).fit(y)
+    pred = fitted.predict(3)
+    expected = pd.date_range(y.index[-1] + y.index.freq, periods=3, freq=y.index.freq)
+    assert pred.index.equals(expected) and str(pred.index.tz) == "Europe/Madrid", \
+        f"forecasts of a tz-aware series must carry its zone, got {pred.index}"
+    with tempfile.TemporaryDirectory() as tmp:
+        fitted.save(Path(tmp) / "model")
+        loaded = load_model(Path(tmp) / "model")
+    again = loaded.predict(3)
+    assert again.index.equals(pred.index), f"the loaded model stamps {again.index}, not {pred.index}"
+    np.testing.assert_array_equal(again.to_numpy(), pred.to_numpy(), err_msg="the loaded tz-aware model forecasts differently")
+
+
+def check_array_exog(est):
+    """Arrays y/X (rows by position: history, then future steps) give the DataFrame forecasts exactly."""
+    if not est.get_tag("exog"):
+        return
+    y, X = _informative_exog(est)
+    y, X = y.reset_index(drop=True), X.reset_index(drop=True)
+    model = clone(est).fit(y, X.iloc[: len(y)])
+    n_fut = model._future_exog_steps(4)
+    for hist in (y.iloc[:90], y):
+        frame = model.predict(4, y=hist, X=X)
+        arr = model.predict(4, y=hist.to_numpy(), X=X.to_numpy()[: len(hist) + n_fut])
+        assert arr.index.equals(frame.index), "array and DataFrame input stamp different steps"
+        np.testing.assert_array_equal(arr.to_numpy(), frame.to_numpy(),
+                                      err_msg=f"predict(y=array, X=array) differs from the DataFrame call ({len(hist)} points)")
+    if n_fut:
+        np.testing.assert_array_equal(model.predict(4, X=X.to_numpy()[len(y) : len(y) + n_fut]).to_numpy(), model.predict(4, X=X).to_numpy(),
+                                      err_msg="an array of only the future X rows differs from the DataFrame call")
+
+
+def check_no_reference_to_caller_data(est):
+    """Editing y (and X) in place after fit leaves the forecasts unchanged: fit keeps copies."""
+    exog = est.get_tag("exog")
+    y_user = make_series()
+    X = _exog_for(est, y_user, 4) if exog else None
+    X_user = None if X is None else X.iloc[: len(y_user)].copy()
+    fitted = clone(est).fit(y_user, X_user)
+    kwargs = {} if X is None else {"X": X}
+    before = fitted.predict(4, **kwargs).to_numpy()
+    y_user.iloc[:] = y_user.to_numpy()[::-1] * 2.0 + 7.0
+    if X_user is not None:
+        X_user.iloc[:, :] = 99.0
+    after = fitted.predict(4, **kwargs).to_numpy()
+    np.testing.assert_array_equal(after, before,
+                                  err_msg="fit kept a reference to the caller's data: editing y/X after fit changed the forecasts")
+
+
+def _global_rng_states():
+    state = np.random.get_state()
+    return (state[0], state[1].tobytes(), *state[2:]), random.getstate()
+
+
+def check_global_rng_untouched(est):
+    """fit and predict leave numpy's global generator and python's ``random`` as they found them."""
+    before = _global_rng_states()
+    fitted = clone(est).fit(make_series())
+    assert _global_rng_states() == before, \
+        "fit reseeded or drew from the global random generators (numpy.random / random); use a local generator"
+    fitted.predict(3)
+    assert _global_rng_states() == before, "predict touched the global random generators (numpy.random / random)"
+
+
+DATA_SAFETY_CHECKS = [
+    check_save_keeps_user_files,
+    check_tz_round_trip,
+    check_array_exog,
+    check_no_reference_to_caller_data,
+    check_global_rng_untouched,
+]
 
 
 BAD_INPUTS = {
@@ -245,6 +385,7 @@ CHECKS = [
     check_exog,
     check_bad_inputs,
     check_save_load,
+    *DATA_SAFETY_CHECKS,
 ]
 
 
