@@ -417,8 +417,11 @@ def _chunk_done(job, index, n_items) -> bool:
     (e.g. a model that could not load): that says nothing about the series, so they are redone."""
     if not part_path(job.output, index, job.format).exists():
         return False
-    if not _errors_path(job.output, index).exists():
+    errors = _errors_path(job.output, index)
+    if not errors.exists():
         return False  # the errors file is written first, so this part file is not ours
+    if errors.read_bytes().count(b"\n") <= n_items:
+        return True  # fewer error lines than series (plus the header): some series were forecast
     reasons = _read_errors(job.output, index)["reason"].astype(str)
     job_level = reasons.str.startswith(tuple(f"{e.__name__}:" for e in JOB_ERRORS))
     return not (len(reasons) == n_items and job_level.all())
