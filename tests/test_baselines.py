@@ -279,7 +279,8 @@ def _ets(y, kw):
 def test_holt_winters_equals_statsmodels(kw):
     y = seasonal_series(240)
     train = y.iloc[:200]
-    model = _quiet(HoltWintersForecaster(**kw).fit, train)
+    model = _quiet(HoltWintersForecaster(initialization_method="estimated", **kw).fit, train)
+    assert model.initialization_method_ == "estimated"
     scale = np.mean(np.abs(train.to_numpy()))  # the model fits y / mean|y|: statsmodels' optimizer is scale-sensitive
     direct = _quiet(_ets(train.to_numpy() / scale, kw).fit, disp=False, maxiter=1000)
     np.testing.assert_allclose(model.predict(15).to_numpy(), scale * direct.forecast(15), rtol=1e-8)
@@ -318,10 +319,16 @@ def test_bad_parameters_raise_parameter_error():
     y = seasonal_series(100)
     for est in [ARForecaster(lags="many"), ARForecaster(ic="hqic"), ARForecaster(trend="ct"),
                 ARIMAForecaster(order=(1, 0)), ARIMAForecaster(seasonal_order=(1, 0, 0, 1)), ARIMAForecaster(trend="t"),
-                HoltWintersForecaster(seasonal="add", seasonal_periods=None), HoltWintersForecaster(trend="mul"),
-                HoltWintersForecaster(trend=None, damped_trend=True, seasonal=None)]:
+                HoltWintersForecaster(trend="mul"), HoltWintersForecaster(trend=None, damped_trend=True, seasonal=None),
+                ARForecaster(lags=[1, 1]), ARForecaster(lags=[0, 2]), ARForecaster(lags=[]), ARForecaster(lags=[1.5]),
+                ARForecaster(transform="sqrt"), ARIMAForecaster(transform="exp"), HoltWintersForecaster(transform=1)]:
         with pytest.raises(ParameterError):
             est.fit(y)
+    positions = y.reset_index(drop=True)  # no frequency: the season length must be given
+    for est in [HoltWintersForecaster(seasonal="add", seasonal_periods=None),
+                ARIMAForecaster(seasonal_order=(0, 1, 1, None))]:
+        with pytest.raises(ParameterError, match="pass"):
+            est.fit(positions)
 
 
 def test_statsmodels_failures_become_tsforecast_errors():

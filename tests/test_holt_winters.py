@@ -45,7 +45,8 @@ def test_fit_on_large_values_is_the_fit_on_rescaled_values(kw):
     y = traffic_like()
     train = y.iloc[:200]
     scale = np.mean(np.abs(train.to_numpy()))
-    model = _quiet(HoltWintersForecaster(**kw).fit, train)
+    model = _quiet(HoltWintersForecaster(initialization_method="estimated", **kw).fit, train)
+    assert model.initialization_method_ == "estimated"
     direct = _quiet(_ets(train.to_numpy() / scale, kw, "estimated").fit, disp=False, maxiter=1000)
     np.testing.assert_allclose(model.predict(15).to_numpy(), scale * direct.forecast(15), rtol=1e-8)
     raw = _quiet(_ets(train.to_numpy(), kw, "estimated").fit, disp=False, maxiter=1000)

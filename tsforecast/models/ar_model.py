@@ -7,53 +7,12 @@ one matrix product per step ahead.
 
 from __future__ import annotations
 
-import warnings
-from contextlib import contextmanager
-
 import numpy as np
 
 from ..base import BaseForecaster, check_choice, check_int
-from ..exceptions import InvalidInputError, NotEnoughDataError, ParameterError
-
-
-class FitWarning(UserWarning):
-    """A statsmodels fit did not converge; the parameters (and forecasts) may be poor.
-
-    Raised for statsmodels' ``ConvergenceWarning``. Typical causes: a constant
-    or very short series (degenerate likelihood), or an order too large for
-    the data.
-    """
-
-
-@contextmanager
-def statsmodels_guard(what: str):
-    """Run statsmodels code with its failures turned into tsforecast errors and one clear warning.
-
-    Non-convergence becomes one :class:`FitWarning`; statsmodels' other warnings
-    (start values, rank-deficient designs of constant series, Hessian inversion
-    for standard errors we do not report) do not affect the point forecasts and
-    are silenced. ``LinAlgError``/``ValueError`` become :class:`InvalidInputError`.
-    """
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            yield
-        except (np.linalg.LinAlgError, ValueError, IndexError) as exc:
-            if isinstance(exc, (InvalidInputError, ParameterError)):
-                raise
-            raise InvalidInputError(
-                f"{what} failed inside statsmodels ({type(exc).__name__}: {exc}); check that the series is long "
-                f"and varied enough for the chosen order, or choose a smaller model."
-            ) from None
-    if any(issubclass(w.category, ConvergenceWarning) for w in caught):
-        warnings.warn(
-            f"{what}: the statsmodels optimizer did not converge, so the parameters may be poor. A constant or very "
-            f"short series does this; otherwise try a smaller order or a longer series.",
-            FitWarning,
-            stacklevel=3,
-        )
+from ..exceptions import NotEnoughDataError, ParameterError
+from ..statsmodels_guard import FitWarning, statsmodels_guard  # noqa: F401  (FitWarning re-exported: old import path)
+from .transform import check_transform, forward, inverse
 
 
 def lagged_exog(X: np.ndarray, taps) -> np.ndarray:
@@ -70,8 +29,10 @@ class ARForecaster(BaseForecaster):
 
     Parameters
     ----------
-    lags : "auto" or int
-        Order p. ``"auto"`` picks p in 0..``max_lags`` by ``ic`` with
+    lags : "auto", int or sequence of int
+        Order p (lags 1..p), or an explicit set of lags such as
+        ``[1, 2, 3, 24, 168]`` (the other coefficients are zero). ``"auto"``
+        picks p in 0..``max_lags`` by ``ic`` with
         ``statsmodels.tsa.ar_model.ar_select_order`` on the training series
         only (every candidate is scored on the same rows, after ``max_lags``).
     max_lags : int
@@ -90,15 +51,20 @@ class ARForecaster(BaseForecaster):
     known_future : bool
         Also use the current ``x_t`` (for inputs known in advance, such as
         calendar effects); then ``predict`` needs ``X`` for every forecast step.
+    transform : {None, "log"}
+        ``"log"``: fit on ``log y`` (needs y > 0); forecasts are ``exp`` of
+        the log-space forecasts.
     horizon : int
         Default number of steps for ``predict``.
 
     Attributes
     ----------
     order_ : int
-        Selected (or given) p.
+        Largest lag p (the selected or given order).
+    lags_ : list of int
+        Lags with a fitted coefficient.
     coef_ : ndarray of shape (p,)
-        phi_1 .. phi_p.
+        phi_1 .. phi_p (zero for lags not in ``lags_``).
     intercept_ : float
         c (0 for ``trend="n"``).
     exog_coef_ : ndarray of shape (n_taps, n_exog) or None
@@ -111,13 +77,17 @@ class ARForecaster(BaseForecaster):
 
     _tags = {"exog": True}
 
-    def __init__(self, lags="auto", max_lags=24, ic="aic", trend="c", exog_lags=1, known_future=False, horizon=1):
+    def __init__(self, lags="auto", max_lags=24, ic="aic", trend="c", exog_lags=1, known_future=False, transform=None,
+                 horizon=1):
         self.lags, self.max_lags, self.ic, self.trend = lags, max_lags, ic, trend
-        self.exog_lags, self.known_future, self.horizon = exog_lags, known_future, horizon
+        self.exog_lags, self.known_future, self.transform, self.horizon = exog_lags, known_future, transform, horizon
 
     def _check_params(self):
-        if self.lags != "auto":
+        if isinstance(self.lags, (list, tuple)):
+            check_lag_set(self.lags)
+        elif not (isinstance(self.lags, str) and self.lags == "auto"):
             check_int(self.lags, "lags", minimum=0)
+        check_transform(self.transform)
         check_int(self.max_lags, "max_lags")
         check_choice(self.ic, ("aic", "bic"), "ic")
         check_choice(self.trend, ("c", "n"), "trend")
@@ -126,12 +96,25 @@ class ARForecaster(BaseForecaster):
         if not isinstance(self.known_future, (bool, np.bool_)):
             raise ParameterError(f"known_future must be True or False, got {self.known_future!r}.")
 
+    def _lag_list(self):
+        """The lags to fit (None for "auto")."""
+        if isinstance(self.lags, str):
+            return None
+        if isinstance(self.lags, (list, tuple)):
+            return sorted(int(v) for v in self.lags)
+        return list(range(1, int(self.lags) + 1))
+
     def _max_order(self):
-        return self.max_lags if self.lags == "auto" else self.lags
+        lags = self._lag_list()
+        return self.max_lags if lags is None else max(lags, default=0)
+
+    def _n_lag_coef(self):
+        lags = self._lag_list()
+        return self.max_lags if lags is None else len(lags)
 
     def _min_length(self):
-        p = self._max_order()
-        return 2 * p + (self.trend == "c") + 1  # p held-back rows + more rows than coefficients
+        # p held-back rows + more rows than coefficients
+        return self._max_order() + self._n_lag_coef() + (self.trend == "c") + 1
 
     def _taps(self):
         return ([0] if self.known_future else []) + list(range(1, self.exog_lags + 1))
@@ -141,7 +124,8 @@ class ARForecaster(BaseForecaster):
 
         E = None if X is None else lagged_exog(X, self._taps())
         q = 0 if X is None else self.exog_lags
-        n_coef = self._max_order() + (self.trend == "c") + (0 if E is None else E.shape[1])
+        y = forward(y, self.transform)
+        n_coef = self._n_lag_coef() + (self.trend == "c") + (0 if E is None else E.shape[1])
         if len(y) - max(self._max_order(), q) <= n_coef:
             raise NotEnoughDataError(
                 f"ARForecaster with {n_coef} coefficients needs more than {max(self._max_order(), q) + n_coef} "
@@ -151,16 +135,19 @@ class ARForecaster(BaseForecaster):
             if self.lags == "auto":
                 sel = ar_select_order(y, self.max_lags, ic=self.ic, trend=self.trend, exog=E,
                                       hold_back=max(self.max_lags, q), glob=False)
-                p = 0 if sel.ar_lags is None else len(sel.ar_lags)
+                lags = [] if sel.ar_lags is None else list(sel.ar_lags)
             else:
-                p = self.lags
-            self.results_ = AutoReg(y, p, trend=self.trend, exog=E, hold_back=max(p, q)).fit()
+                lags = self._lag_list()
+            p = max(lags, default=0)
+            self.results_ = AutoReg(y, lags or 0, trend=self.trend, exog=E, hold_back=max(p, q)).fit()
         params = np.asarray(self.results_.params, dtype=np.float64)
-        n_c = int(self.trend == "c")
-        self.order_ = p
+        n_c, k = int(self.trend == "c"), len(lags)
+        self.order_, self.lags_ = p, [int(v) for v in self.results_.model.ar_lags or []]
         self.intercept_ = float(params[0]) if n_c else 0.0
-        self.coef_ = params[n_c : n_c + p].copy()
-        self.exog_coef_ = None if X is None else params[n_c + p :].reshape(len(self._taps()), X.shape[1])
+        # Dense phi_1..phi_p (zeros off the lag set): forecasting stays one matrix product per step.
+        self.coef_ = np.zeros(p)
+        self.coef_[np.asarray(self.lags_, dtype=int) - 1] = params[n_c : n_c + k]
+        self.exog_coef_ = None if X is None else params[n_c + k :].reshape(len(self._taps()), X.shape[1])
         self.context_length_ = max(p, q, 1)
 
     def _future_exog_steps(self, horizon):
@@ -169,6 +156,7 @@ class ARForecaster(BaseForecaster):
         return horizon if self.known_future else horizon - 1
 
     def _predict(self, Y, XH, XF, horizon):
+        Y = forward(Y, self.transform, "the history")
         p, L = self.order_, Y.shape[1]
         out = np.empty((len(Y), horizon))
         known = np.full((len(Y), horizon), self.intercept_)
@@ -183,19 +171,32 @@ class ARForecaster(BaseForecaster):
             out[:, j] = known[:, j] + buf @ self.coef_
             if p:
                 buf = np.column_stack([out[:, j], buf[:, :-1]])
-        return out
+        return inverse(out, self.transform)
 
     def _get_state(self):
         arrays = {"coef": self.coef_}
         if self.exog_coef_ is not None:
             arrays["exog_coef"] = self.exog_coef_
-        return {"order": self.order_, "intercept": self.intercept_}, arrays, []
+        return {"order": self.order_, "lags": self.lags_, "intercept": self.intercept_}, arrays, []
 
     def _set_state(self, meta, arrays, networks):
         self.order_, self.intercept_ = int(meta["order"]), float(meta["intercept"])
+        self.lags_ = [int(v) for v in meta.get("lags", range(1, self.order_ + 1))]
         self.coef_ = arrays["coef"]
         self.exog_coef_ = arrays.get("exog_coef")
 
     @classmethod
     def _test_params(cls):
         return {"lags": "auto", "max_lags": 4}
+
+
+def check_lag_set(lags) -> list:
+    """Validate an explicit lag set: distinct positive integers, at least one."""
+    ok = len(lags) > 0 and all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) and v >= 1
+                               for v in lags)
+    if not ok or len(set(int(v) for v in lags)) != len(lags):
+        raise ParameterError(
+            f"lags must be 'auto', an integer order, or a list of distinct positive integers such as "
+            f"[1, 2, 24, 168], got {lags!r}."
+        )
+    return sorted(int(v) for v in lags)

@@ -12,17 +12,24 @@ from __future__ import annotations
 import numpy as np
 
 from ..base import BaseForecaster, check_choice, check_int
-from ..exceptions import ParameterError
-from .ar_model import statsmodels_guard
+from ..exceptions import NotEnoughDataError, ParameterError
+from ..seasonality import resolve_period
+from ..statsmodels_guard import statsmodels_guard
+from .transform import check_transform, forward, inverse
 
 
-def _check_order(value, name, size):
+def _is_count(v):
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) and v >= 0
+
+
+def _check_order(value, name, size, last_may_be_none=False):
     ok = isinstance(value, (tuple, list)) and len(value) == size and all(
-        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 0 for v in value
+        _is_count(v) or (last_may_be_none and i == size - 1 and v is None) for i, v in enumerate(value)
     )
     if not ok:
-        raise ParameterError(f"{name} must be a tuple of {size} non-negative integers, got {value!r}.")
-    return tuple(int(v) for v in value)
+        extra = " (the last may be None: the season length from the data's frequency)" if last_may_be_none else ""
+        raise ParameterError(f"{name} must be a tuple of {size} non-negative integers{extra}, got {value!r}.")
+    return tuple(None if v is None else int(v) for v in value)
 
 
 class ARIMAForecaster(BaseForecaster):
@@ -32,7 +39,10 @@ class ARIMAForecaster(BaseForecaster):
     ----------
     order : tuple (p, d, q)
     seasonal_order : tuple (P, D, Q, s)
-        ``(0, 0, 0, 0)`` for none; ``s`` is the season length in steps.
+        ``(0, 0, 0, 0)`` for none; ``s`` is the season length in steps, or
+        None for the first seasonal period of the training index's frequency
+        (:func:`tsforecast.seasonality.seasonal_periods_for`: 24 for hourly
+        data), stored in ``seasonal_order_``.
     trend : {None, "n", "c"}
         ``"c"`` adds a constant (a drift when d = 1). Time trends are not
         offered because their forecasts would depend on where a new history
@@ -41,6 +51,9 @@ class ARIMAForecaster(BaseForecaster):
         Passed to ``SARIMAX``.
     maxiter : int
         Optimizer iterations of the maximum-likelihood fit.
+    transform : {None, "log"}
+        ``"log"``: fit on ``log y`` (needs y > 0); forecasts are ``exp`` of
+        the log-space forecasts.
     horizon : int
         Default number of steps for ``predict``.
 
@@ -53,6 +66,8 @@ class ARIMAForecaster(BaseForecaster):
 
     Attributes
     ----------
+    seasonal_order_ : tuple (P, D, Q, s)
+        ``seasonal_order`` with ``s`` resolved.
     params_ : ndarray
         Fitted parameters in statsmodels' order (``param_names_``).
     results_ : statsmodels SARIMAXResults
@@ -63,23 +78,38 @@ class ARIMAForecaster(BaseForecaster):
     _tags = {"exog": True}
 
     def __init__(self, order=(1, 0, 0), seasonal_order=(0, 0, 0, 0), trend=None, enforce_stationarity=True,
-                 enforce_invertibility=True, maxiter=50, horizon=1):
+                 enforce_invertibility=True, maxiter=50, transform=None, horizon=1):
         self.order, self.seasonal_order, self.trend = order, seasonal_order, trend
         self.enforce_stationarity, self.enforce_invertibility = enforce_stationarity, enforce_invertibility
-        self.maxiter, self.horizon = maxiter, horizon
+        self.maxiter, self.transform, self.horizon = maxiter, transform, horizon
 
     def _check_params(self):
         _check_order(self.order, "order", 3)
-        P, D, Q, s = _check_order(self.seasonal_order, "seasonal_order", 4)
-        if (P or D or Q) and s < 2:
+        P, D, Q, s = _check_order(self.seasonal_order, "seasonal_order", 4, last_may_be_none=True)
+        if (P or D or Q) and s is not None and s < 2:
             raise ParameterError(f"seasonal_order has seasonal terms but season length s={s}; set s >= 2.")
         check_choice(self.trend, (None, "n", "c"), "trend")
+        check_transform(self.transform)
         check_int(self.maxiter, "maxiter")
         check_int(self.horizon, "horizon")
 
-    def _min_length(self):
-        p, d, q = self.order
+    def _seasonal_order(self):
+        """``seasonal_order`` with s resolved from the training frequency (fitted value once fitted)."""
+        if hasattr(self, "seasonal_order_"):
+            return self.seasonal_order_
         P, D, Q, s = self.seasonal_order
+        if s is None and not (P or D or Q):
+            s = 0
+        elif s is None:
+            y = getattr(self, "y_", None)
+            s = resolve_period(None, None if y is None else y.index, "seasonal_order's s", "ARIMAForecaster")
+        return (int(P), int(D), int(Q), int(s))
+
+    def _min_length(self, seasonal_order=None):
+        p, d, q = self.order
+        P, D, Q, s = self.seasonal_order if seasonal_order is None else seasonal_order
+        if s is None:  # resolved from the frequency in fit, which checks the length again
+            s = 2 if (P or D or Q) else 0
         n_params = p + q + P + Q + (self.trend == "c") + 1
         return d + D * s + max(p + P * s, q + Q * s, 1) + n_params + 1
 
@@ -89,11 +119,14 @@ class ARIMAForecaster(BaseForecaster):
     def _model(self, y, X):
         from statsmodels.tsa.statespace.sarimax import SARIMAX
 
-        return SARIMAX(y, exog=X, order=tuple(self.order), seasonal_order=tuple(self.seasonal_order),
+        return SARIMAX(y, exog=X, order=tuple(self.order), seasonal_order=self._seasonal_order(),
                        trend=self.trend, enforce_stationarity=self.enforce_stationarity,
                        enforce_invertibility=self.enforce_invertibility)
 
     def _fit(self, y, X):
+        self.seasonal_order_ = self._seasonal_order()
+        self._check_seasonal_length(len(y))
+        y = forward(y, self.transform)
         with statsmodels_guard("ARIMAForecaster fit"):
             self.results_ = self._model(y, X).fit(disp=False, maxiter=self.maxiter)
         self.params_ = np.asarray(self.results_.params, dtype=np.float64)
@@ -126,21 +159,33 @@ class ARIMAForecaster(BaseForecaster):
             A = T @ A + c
         return out
 
+    def _check_seasonal_length(self, n):
+        """The season from the frequency may need more data than the base's check (before fit) assumed."""
+        need = self._min_length(self.seasonal_order_)
+        if n < need:
+            raise NotEnoughDataError(
+                f"ARIMAForecaster with seasonal_order {self.seasonal_order_} needs at least {need} points, got {n}; "
+                f"use a longer series or a shorter season."
+            )
+
     def _predict(self, Y, XH, XF, horizon):
         Xv = None if XH is None else (XH[0] if XF is None else np.concatenate([XH[0], XF[0]]))
-        return self._forecast_origins(Y[0], Xv, np.array([Y.shape[1]]), horizon)
+        return self._predict_origins(Y[0], Xv, np.array([Y.shape[1]]), None, horizon)
 
     def _predict_origins(self, values, Xv, origins, n_fut, horizon):
-        return self._forecast_origins(values, Xv, origins, horizon)
+        values = forward(values, self.transform, "the history")
+        return inverse(self._forecast_origins(values, Xv, origins, horizon), self.transform)
 
     def _get_state(self):
-        return {"param_names": self.param_names_}, {"params": self.params_}, []
+        meta = {"param_names": self.param_names_, "seasonal_order": list(self.seasonal_order_)}
+        return meta, {"params": self.params_}, []
 
     def _set_state(self, meta, arrays, networks):
         self.params_, self.param_names_ = arrays["params"], list(meta["param_names"])
+        self.seasonal_order_ = tuple(int(v) for v in meta.get("seasonal_order", self.seasonal_order))
         X = None if self.X_ is None else self.X_.to_numpy()
         with statsmodels_guard("ARIMAForecaster load"):
-            self.results_ = self._model(self.y_.to_numpy(), X).filter(self.params_)
+            self.results_ = self._model(forward(self.y_.to_numpy(), self.transform), X).filter(self.params_)
 
     @classmethod
     def _test_params(cls):

@@ -13,11 +13,19 @@ origin's forecast is read off the smoothed states,
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..base import BaseForecaster, check_choice, check_int
-from ..exceptions import InvalidInputError, ParameterError
-from .ar_model import statsmodels_guard
+from ..exceptions import InvalidInputError, NotEnoughDataError, ParameterError
+from ..seasonality import resolve_period
+from ..statsmodels_guard import ConvergenceError, convergence_warned, statsmodels_guard
+from .transform import check_transform, forward, inverse
+
+# What each initialization_method tries, in order, until statsmodels reports convergence.
+INIT_ATTEMPTS = {"auto": ("heuristic", "estimated"), "estimated": ("estimated", "heuristic"),
+                 "heuristic": ("heuristic",)}
 
 
 class HoltWintersForecaster(BaseForecaster):
@@ -27,7 +35,10 @@ class HoltWintersForecaster(BaseForecaster):
     ----------
     seasonal_periods : int or None
         Season length m in steps (24 for hourly data with a daily cycle).
-        Required when ``seasonal`` is set.
+        None: the first seasonal period of the training index's frequency
+        (:func:`tsforecast.seasonality.seasonal_periods_for`; 24 for hourly,
+        7 for daily data), stored in ``seasonal_periods_``; a series without
+        timestamps then needs it given.
     trend : {"add", None}
     seasonal : {"add", "mul", None}
         ``"mul"`` needs strictly positive data.
@@ -36,86 +47,139 @@ class HoltWintersForecaster(BaseForecaster):
         Error form of the ETS likelihood used to estimate the parameters
         (point forecasts from given states do not depend on it). ``"mul"``
         needs strictly positive data.
-    initialization_method : {"estimated", "heuristic"}
-        ``"estimated"``: initial level, trend and the m seasonal states are
-        estimated with the smoothing parameters (m + 2 extra parameters; slow
-        for m = 288). ``"heuristic"``: they are computed from the first few
-        seasons of the training series by statsmodels' moving-average
-        decomposition heuristic (Hyndman & Athanasopoulos, *Forecasting:
-        principles and practice*) and only the smoothing parameters are
-        estimated. Needs at least ``max(2 m, 10 + 2 (m // 2))`` points.
+    initialization_method : {"auto", "heuristic", "estimated"}
+        ``"heuristic"``: the initial level, trend and m seasonal states are
+        computed from the first few seasons of the training series by
+        statsmodels' moving-average decomposition heuristic (Hyndman &
+        Athanasopoulos, *Forecasting: principles and practice*) and only the
+        smoothing parameters are estimated (fast, even for m = 168; needs at
+        least ``max(2 m, 10 + 2 (m // 2))`` points). ``"estimated"``: the
+        initial states are estimated with the smoothing parameters (m + 2
+        extra parameters; slow and often not converging for m >= 100); if it
+        does not converge, the heuristic is used instead. ``"auto"``: the
+        heuristic, then "estimated" if the heuristic fit did not converge (or
+        the series is too short for it). A fit statsmodels reports as not
+        converged is never kept: if no method converges,
+        :class:`~tsforecast.statsmodels_guard.ConvergenceError` is raised.
+        ``initialization_method_`` records the method used.
     maxiter : int
         Optimizer iterations.
+    transform : {None, "log"}
+        ``"log"``: fit on ``log y`` (needs y > 0); forecasts are ``exp`` of
+        the log-space forecasts.
     horizon : int
         Default number of steps for ``predict``.
 
     Attributes
     ----------
+    seasonal_periods_ : int or None
+        Season length used (None without a seasonal component).
+    initialization_method_ : {"heuristic", "estimated"}
+        Initialization of the kept (converged) fit.
     params_ : ndarray
-        Smoothing parameters and initial states (in data units) in the order of
-        statsmodels' ``ETSModel(..., initialization_method="estimated").param_names``
+        Smoothing parameters and initial states (in model units: log units
+        with ``transform="log"``) in the order of statsmodels'
+        ``ETSModel(..., initialization_method="estimated").param_names``
         (``param_names_``), whatever ``initialization_method`` was used.
     results_ : statsmodels ETSResults
-        A smoothing run of the training series with ``params_`` (its
-        ``forecast``/``fittedvalues`` are in data units).
+        A smoothing run of the (transformed) training series with ``params_``.
     """
 
     def __init__(self, seasonal_periods=None, trend="add", seasonal="add", damped_trend=False, error="add",
-                 initialization_method="estimated", maxiter=1000, horizon=1):
+                 initialization_method="auto", maxiter=1000, transform=None, horizon=1):
         self.seasonal_periods, self.trend, self.seasonal = seasonal_periods, trend, seasonal
         self.damped_trend, self.error, self.initialization_method = damped_trend, error, initialization_method
-        self.maxiter, self.horizon = maxiter, horizon
+        self.maxiter, self.transform, self.horizon = maxiter, transform, horizon
 
     def _check_params(self):
         check_choice(self.trend, ("add", None), "trend")
         check_choice(self.seasonal, ("add", "mul", None), "seasonal")
         check_choice(self.error, ("add", "mul"), "error")
-        check_choice(self.initialization_method, ("estimated", "heuristic"), "initialization_method")
-        if self.seasonal is not None:
-            if self.seasonal_periods is None:
-                raise ParameterError(f"seasonal={self.seasonal!r} needs seasonal_periods (the season length in steps).")
+        check_choice(self.initialization_method, tuple(INIT_ATTEMPTS), "initialization_method")
+        if self.seasonal is not None and self.seasonal_periods is not None:
             check_int(self.seasonal_periods, "seasonal_periods", minimum=2)
         if not isinstance(self.damped_trend, (bool, np.bool_)):
             raise ParameterError(f"damped_trend must be True or False, got {self.damped_trend!r}.")
         if self.damped_trend and self.trend is None:
             raise ParameterError("damped_trend=True needs trend='add'.")
         check_int(self.maxiter, "maxiter")
+        check_transform(self.transform)
         check_int(self.horizon, "horizon")
 
+    def _period(self):
+        """Season length: fitted, given, or (before fit, frequency unknown) the shortest possible, 2."""
+        if hasattr(self, "seasonal_periods_"):
+            return self.seasonal_periods_
+        return self.seasonal_periods if self.seasonal_periods is not None else 2
+
+    def _method_min_length(self, method, m):
+        if self.seasonal is None:
+            return 10 if method == "heuristic" else (3 if self.trend else 2)
+        if method == "heuristic":  # statsmodels' decomposition needs 10 deseasonalised points
+            return max(2 * m, 10 + 2 * (m // 2))
+        return 2 * m  # statsmodels' start values need two full seasons
+
     def _min_length(self):
-        if self.initialization_method == "heuristic":  # statsmodels' decomposition needs 10 deseasonalised points
-            return max(2 * self.seasonal_periods, 10 + 2 * (self.seasonal_periods // 2)) if self.seasonal else 10
-        if self.seasonal is not None:
-            return 2 * self.seasonal_periods  # statsmodels' start values need two full seasons
-        return 3 if self.trend else 2
+        m = self._period()
+        return min(self._method_min_length(method, m) for method in INIT_ATTEMPTS[self.initialization_method])
 
     def _model(self, y, initialization_method="estimated"):
         from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
         if (self.seasonal == "mul" or self.error == "mul") and not np.all(y > 0):
+            where = " after the log transform (so y must exceed 1)" if self.transform == "log" else ""
             raise InvalidInputError(
-                "multiplicative seasonality or errors need strictly positive data; use seasonal='add' and "
-                "error='add', or shift the series."
+                f"multiplicative seasonality or errors need strictly positive data{where}; use seasonal='add' and "
+                f"error='add', or shift the series."
             )
         return ETSModel(y, error=self.error, trend=self.trend, damped_trend=self.damped_trend,
-                        seasonal=self.seasonal, seasonal_periods=self.seasonal_periods if self.seasonal else None,
+                        seasonal=self.seasonal, seasonal_periods=self._period() if self.seasonal else None,
                         initialization_method=initialization_method)
 
     def _fit(self, y, X):
-        scale = float(np.mean(np.abs(y))) or 1.0
+        self.seasonal_periods_ = None
+        if self.seasonal is not None:
+            self.seasonal_periods_ = resolve_period(self.seasonal_periods, self.y_.index, "seasonal_periods",
+                                                    "HoltWintersForecaster")
+        need = self._min_length()
+        if len(y) < need:
+            raise NotEnoughDataError(
+                f"HoltWintersForecaster with seasonal_periods={self.seasonal_periods_} needs at least {need} points, "
+                f"got {len(y)}; use a longer series or a shorter season."
+            )
+        z = forward(y, self.transform)
+        scale = float(np.mean(np.abs(z))) or 1.0
+        fit, method = self._converged_fit(z / scale)
+        params = np.asarray(fit.params, dtype=np.float64)
+        if method != "estimated":
+            params = np.concatenate([params, self._initial_states(fit)])
+        k = len(params) - len(fit.initial_state)  # smoothing parameters (and damping) come first
+        states = params[k:]  # level (, trend), seasonal: all in data units / scale except mul seasonal factors
+        n_scaled = len(states) if self.seasonal != "mul" else 1 + int(self.trend is not None)
+        states[:n_scaled] *= scale
+        self.params_, self.initialization_method_ = params, method
         with statsmodels_guard("HoltWintersForecaster fit"):
-            fit = self._model(y / scale, self.initialization_method).fit(disp=False, maxiter=self.maxiter)
-            params = np.asarray(fit.params, dtype=np.float64)
-            if self.initialization_method != "estimated":
-                params = np.concatenate([params, self._initial_states(fit)])
-            k = len(params) - len(fit.initial_state)  # smoothing parameters (and damping) come first
-            states = params[k:]  # level (, trend), seasonal: all in data units / scale except mul seasonal factors
-            n_scaled = len(states) if self.seasonal != "mul" else 1 + int(self.trend is not None)
-            states[:n_scaled] *= scale
-            self.params_ = params
-            self.results_ = self._model(y).smooth(self.params_)
+            self.results_ = self._model(z).smooth(self.params_)
         self.param_names_ = list(self.results_.model.param_names)
         self.context_length_ = None
+
+    def _converged_fit(self, z):
+        """The first fit, in ``INIT_ATTEMPTS`` order, that statsmodels reports as converged, and its method."""
+        tried = []
+        for method in INIT_ATTEMPTS[self.initialization_method]:
+            if len(z) < self._method_min_length(method, self._period()):
+                continue
+            with statsmodels_guard("HoltWintersForecaster fit"), warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                fit = self._model(z, method).fit(disp=False, maxiter=self.maxiter)
+            if fit.mle_retvals.get("converged", True) and not convergence_warned(caught):
+                return fit, method
+            tried.append(method)
+        raise ConvergenceError(
+            f"HoltWintersForecaster: the statsmodels fit did not converge with initialization {tried} "
+            f"(maxiter={self.maxiter}). Try initialization_method='heuristic' (or 'auto'), a larger maxiter, "
+            f"transform='log' or seasonal='add', fewer components (trend=None, damped_trend=False), or a longer series."
+        )
 
     def _initial_states(self, fit):
         """Heuristic initial states of ``fit`` in the "estimated" parameter layout."""
@@ -125,6 +189,7 @@ class HoltWintersForecaster(BaseForecaster):
 
     def _forecast_origins(self, values, origins, horizon):
         """Smooth ``values`` once with the fitted parameters; forecasts (n_origins, horizon)."""
+        values = forward(values, self.transform, "the history")
         with statsmodels_guard("HoltWintersForecaster smoothing"):
             res = self._model(values).smooth(self.params_)
         S = np.asarray(res.states, dtype=np.float64)  # row t: states after observing y_t
@@ -136,11 +201,11 @@ class HoltWintersForecaster(BaseForecaster):
             phi = self.params_[names.index("damping_trend")] if self.damped_trend else 1.0
             out = out + S[last, 1:2] * np.cumsum(phi ** hs)[None]
         if self.seasonal is not None:
-            m = self.seasonal_periods
+            m = self.seasonal_periods_
             # The season for step h was last updated at o-1+h-m(k+1) >= o-m >= 0 (origins >= 2m).
             s = S[last[:, None] + hs - m * ((hs - 1) // m + 1), -1]
             out = out + s if self.seasonal == "add" else out * s
-        return out
+        return inverse(out, self.transform)
 
     def _predict(self, Y, XH, XF, horizon):
         return self._forecast_origins(Y[0], np.array([Y.shape[1]]), horizon)
@@ -149,12 +214,16 @@ class HoltWintersForecaster(BaseForecaster):
         return self._forecast_origins(values, origins, horizon)
 
     def _get_state(self):
-        return {"param_names": self.param_names_}, {"params": self.params_}, []
+        meta = {"param_names": self.param_names_, "seasonal_periods": self.seasonal_periods_,
+                "initialization_method": self.initialization_method_}
+        return meta, {"params": self.params_}, []
 
     def _set_state(self, meta, arrays, networks):
         self.params_, self.param_names_ = arrays["params"], list(meta["param_names"])
+        self.seasonal_periods_ = meta.get("seasonal_periods", self.seasonal_periods)
+        self.initialization_method_ = meta.get("initialization_method", self.initialization_method)
         with statsmodels_guard("HoltWintersForecaster load"):
-            self.results_ = self._model(self.y_.to_numpy()).smooth(self.params_)
+            self.results_ = self._model(forward(self.y_.to_numpy(), self.transform)).smooth(self.params_)
 
     @classmethod
     def _test_params(cls):

@@ -3,6 +3,8 @@
 import numpy as np
 
 from ..base import BaseForecaster, check_int
+from ..exceptions import NotEnoughDataError
+from ..seasonality import resolve_period
 
 
 def seasonal_repeat(Y: np.ndarray, m: int, horizon: int) -> np.ndarray:
@@ -16,24 +18,46 @@ class SeasonalNaiveForecaster(BaseForecaster):
 
     Parameters
     ----------
-    m : int
+    m : int or None
         Season length in steps (24 for hourly data with a daily cycle).
+        None: the first seasonal period of the training index's frequency
+        (:func:`tsforecast.seasonality.seasonal_periods_for`: 24 for hourly,
+        7 for daily, 12 for monthly data); a series without timestamps then
+        needs ``m``.
+
+    Attributes
+    ----------
+    m_ : int
+        Season length used.
     """
 
-    def __init__(self, m=1):
+    def __init__(self, m=None):
         self.m = m
 
     def _check_params(self):
-        check_int(self.m, "m")
+        if self.m is not None:
+            check_int(self.m, "m")
 
     def _min_length(self):
-        return self.m
+        return getattr(self, "m_", None) or self.m or 1  # m=None: checked again in fit once known
 
     def _fit(self, y, X):
-        self.context_length_ = self.m
+        self.m_ = resolve_period(self.m, self.y_.index, "m", "SeasonalNaiveForecaster")
+        if len(y) < self.m_:
+            raise NotEnoughDataError(
+                f"SeasonalNaiveForecaster with m={self.m_} needs at least {self.m_} points, got {len(y)}; "
+                f"use a longer series or pass a smaller m."
+            )
+        self.context_length_ = self.m_
 
     def _predict(self, Y, XH, XF, horizon):
-        return seasonal_repeat(Y, self.m, horizon)
+        return seasonal_repeat(Y, self.m_, horizon)
+
+    def _get_state(self):
+        return {"m": self.m_}, {}, []
+
+    def _set_state(self, meta, arrays, networks):
+        self.m_ = int(meta.get("m", self.m or 1))
 
     @classmethod
     def _test_params(cls):
