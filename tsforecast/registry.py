@@ -16,6 +16,7 @@ REGISTRY = {
     "ar": "tsforecast.models.ar_model:ARForecaster",
     "arima": "tsforecast.models.arima_model:ARIMAForecaster",
     "holt_winters": "tsforecast.models.holt_winters_model:HoltWintersForecaster",
+    "mstl": "tsforecast.models.mstl_model:MSTLForecaster",
     "narx": "tsforecast.models.narx_model:NARXForecaster",
     "tdnn": "tsforecast.models.tdnn_model:TDNNForecaster",
     "simple_rnn": "tsforecast.models.rnn_model:SimpleRNNForecaster",
