@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tsforecast as tsf
-from tsforecast.exceptions import ParameterError
+from tsforecast.exceptions import NotEnoughDataError, ParameterError
 from tsforecast.nn.wrappers import base_positions, wrap_network
 from tsforecast.scaling import Scaler
 from tsforecast.testing import make_series
@@ -117,8 +117,11 @@ def test_window_scaler_and_seasonal_base_fit_save_and_load(tmp_path):
     model.save(tmp_path / "m")
     again = tsf.load_model(tmp_path / "m").predict()
     np.testing.assert_array_equal(pred.to_numpy(), again.to_numpy())
-    with pytest.raises(ParameterError, match="lags"):
-        tsf.NARXForecaster(lags=12, base="seasonal", **FAST).fit(y)
+    # The network reads 12 lags; the seasonal base still reaches a season (24 steps) back.
+    short = tsf.NARXForecaster(lags=12, hidden=(4,), base="seasonal", **FAST).fit(y)
+    assert short.context_length_ == 24 and short.networks_[0].input_shape[1] == 24
+    with pytest.raises(NotEnoughDataError, match="season"):
+        tsf.NARXForecaster(lags=4, base="seasonal", seasonal_period=150, **FAST).fit(y)
 
 
 def test_narx_lag_set_reads_only_those_lags():

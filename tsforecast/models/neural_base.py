@@ -225,10 +225,13 @@ class NeuralForecaster(BaseForecaster):
         chans = self._scaled_channels(ys, Xs, self.scalers_)
         n_future = 0 if (Xs is None or not self.known_future) else chans[0].shape[1] - 1
         future = [c[:, 1:] for c in chans] if n_future else None
-        window, out_steps = self._window_length(), self._out_steps()
-        if self.period_ is not None and self.period_ > window:
-            raise ParameterError(f"base='seasonal' reads the value {self.period_} steps back, but the window has "
-                                 f"only {window} lags; raise lags to at least {self.period_}.")
+        core_window, out_steps = self._window_length(), self._out_steps()
+        # The seasonal base reads a season back even when the network itself reads fewer lags.
+        window = max(core_window, self.period_ or 0)
+        short = min(len(c) for c in chans)
+        if short < window + out_steps:
+            raise NotEnoughDataError(f"base='seasonal' with a season of {self.period_} steps needs series of at least "
+                                     f"{window + out_steps + int(self.difference)} points to train on; got {short}.")
         source = WindowSource(chans, window, out_steps, future)
         train, val = source.split(self.validation_fraction)
         if self.strategy == "direct":
@@ -240,7 +243,7 @@ class NeuralForecaster(BaseForecaster):
             seed = None if self.seed is None else self.seed + member
             with _Seeded(seed) as used_seed:
                 for sl, steps in slices:
-                    net = self._wrapped_network(window, chans[0].shape[1], len(steps), n_future, steps)
+                    net = self._wrapped_network(window, core_window, chans[0].shape[1], len(steps), n_future, steps)
                     hist = train_network(net, source, train, val, target_slice=sl, epochs=self.epochs,
                                          batch_size=self.batch_size, learning_rate=self.learning_rate,
                                          optimizer=self.optimizer, clipnorm=self.clipnorm, loss=self.loss,
@@ -253,12 +256,12 @@ class NeuralForecaster(BaseForecaster):
         self.n_future_ = n_future
         self.context_length_ = window + int(bool(self.difference))
 
-    def _wrapped_network(self, window, n_channels, out_steps, n_future, steps):
+    def _wrapped_network(self, window, core_window, n_channels, out_steps, n_future, steps):
         from ..nn.wrappers import wrap_network
 
-        core = self._build_network(window, n_channels, out_steps, n_future)
+        core = self._build_network(core_window, n_channels, out_steps, n_future)
         return wrap_network(core, window, n_channels, out_steps, n_future, window_norm=self.scaler == "window",
-                            base=self.base, period=self.period_, steps=steps)
+                            base=self.base, period=self.period_, steps=steps, core_window=core_window)
 
     # -- prediction ------------------------------------------------------------
     def _predict(self, Y, XH, XF, horizon):

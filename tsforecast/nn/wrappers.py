@@ -10,7 +10,7 @@ import keras
 from keras import layers
 
 from .heads import make_inputs, model_from
-from .layers import Denormalize, NormalizeTarget, TakeSteps, WindowStats
+from .layers import Denormalize, NormalizeTarget, TakeSteps, TakeWindow, WindowStats
 
 BASES = (None, "last", "seasonal")
 
@@ -28,22 +28,26 @@ def base_positions(window, steps, base, period):
 
 
 def wrap_network(core, window, n_channels, out_steps, n_future, *, window_norm=False, base=None, period=None,
-                 steps=None):
+                 steps=None, core_window=None):
     """``core`` with optional per-window normalisation (RevIN-style) and a naive base added to its output.
 
     With ``window_norm`` each window's target channel is standardised by its own mean and spread
     before ``core`` sees it, and the forecast is scaled back: the network learns the shape of the
     next steps, not the level, which follows the data as exponential smoothing's level does.
     With ``base`` the network forecasts the correction to the naive / seasonal-naive forecast.
+    ``core_window`` (default ``window``): the core reads only the last ``core_window`` steps, so a
+    recurrent network can unroll over a day while the seasonal base reaches a week back.
     """
-    if not window_norm and base is None:
+    core_window = window if core_window is None else core_window
+    if not window_norm and base is None and core_window == window:
         return core
     past, future = make_inputs(window, n_channels, out_steps, n_future)
     x, stats = past, None
     if window_norm:
         stats = WindowStats()(past)
         x = NormalizeTarget()([past, stats])
-    out = core(x if future is None else [x, future])
+    seen = x if core_window == window else TakeWindow(core_window)(x)
+    out = core(seen if future is None else [seen, future])
     if base is not None:
         out = layers.Add()([out, TakeSteps(base_positions(window, steps, base, period))(x)])
     if window_norm:
