@@ -157,6 +157,46 @@ def test_backtest_metrics_equal_python_backtest(files, capsys):
     assert "mae" in out.lower()
 
 
+@pytest.mark.parametrize("command", ["fit", "backtest"])
+def test_missing_option_choices_include_ffill(command, files, capsys):
+    parser = build_parser()
+    required = {"fit": ["--model", "naive", "--data", "y.csv", "--out", "m"],
+                "backtest": ["--model", "naive", "--data", "y.csv", "--horizon", "2", "--initial", "5"]}[command]
+    for choice in ("raise", "interpolate", "ffill"):
+        assert parser.parse_args([command, *required, "--missing", choice]).missing == choice
+    assert parser.parse_args([command, *required]).missing == "raise"
+    with pytest.raises(SystemExit) as exc:
+        parser.parse_args([command, *required, "--missing", "keep"])
+    assert exc.value.code == 2 and "ffill" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "{raise,interpolate,ffill}" in text and "last observed value" in text and "safe for backtests" in text
+
+
+def test_backtest_missing_ffill_equals_python_backtest(files, capsys):
+    from tsforecast.datasets import read_series_file
+    from tsforecast.evaluation import backtest
+    from tsforecast.validation import MissingValuesWarning
+
+    y = pd.read_csv(files / "series.csv")
+    y.loc[[70, 71, 90], "value"] = np.nan
+    y.to_csv(files / "gappy.csv", index=False)
+    argv = ["backtest", "--model", "naive", "--data", files / "gappy.csv", "--horizon", 2, "--initial", 60,
+            "--missing", "ffill", "--out", files / "metrics.csv", "--predictions", files / "pred.csv"]
+    with pytest.warns(MissingValuesWarning, match="forward-filled 3"):
+        assert run(argv, capsys)[0] == 0
+    with pytest.warns(MissingValuesWarning):
+        filled = read_series_file(files / "gappy.csv", missing="ffill")
+    assert filled.iloc[70] == filled.iloc[71] == y["value"].iloc[69]  # the value before the gap
+    from tsforecast import get_forecaster
+
+    want = backtest(get_forecaster("naive"), filled, initial=60, horizon=2).metrics
+    got = pd.read_csv(files / "metrics.csv")
+    for col in want.columns:
+        np.testing.assert_allclose(got[col], want[col].to_numpy(dtype=float), rtol=1e-9)
+
+
 def test_batch_command_runs_a_job_and_prints_a_summary(files, capsys):
     (files / "job.toml").write_text("input='long.csv'\noutput='out'\nmodel='naive'\nhorizon=2\nformat='csv'\n")
     code, out, _ = run(["batch", files / "job.toml", "--quiet"], capsys)

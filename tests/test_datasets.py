@@ -148,6 +148,31 @@ def test_price_frame_missing_policy(monkeypatch):
     assert load_dataset("sp500", missing="keep").data.isna().sum().sum() == 2
 
 
+def test_price_frame_ffill_takes_the_last_observed_price(monkeypatch):
+    import arch.data.sp500
+
+    real = arch.data.sp500.load()
+    holed = real.copy()
+    holed.iloc[3, 0] = np.nan
+    holed.iloc[4, 0] = np.nan
+    holed.iloc[-1, 2] = np.nan
+    monkeypatch.setattr(arch.data.sp500, "load", lambda: holed.copy())
+    with pytest.warns(MissingValuesWarning, match="forward-filled"):
+        df, _ = load_dataset("sp500", missing="ffill")
+    assert len(df) == 5030 and not df.isna().any().any()  # last row trimmed for every column
+    assert df.iloc[3, 0] == df.iloc[4, 0] == real.iloc[2, 0]  # the price before the gap, not the one after
+    np.testing.assert_array_equal(df.iloc[:, 1:].to_numpy(), real.iloc[:-1, 1:].to_numpy())
+
+
+def test_trading_day_series_ffill_repeats_the_previous_trading_day():
+    df, _ = load_dataset("sp500")
+    n_business = int(np.busday_count("1999-01-04", "2019-01-01"))
+    with pytest.warns(MissingValuesWarning, match=f"forward-filled {n_business - 5031} interior"):
+        b = trading_day_series(df, column="Close", calendar="B", missing="ffill")
+    assert b[pd.Timestamp("1999-01-18")] == df.loc["1999-01-15", "Close"]  # Martin Luther King day: Friday's close
+    np.testing.assert_array_equal(b.to_numpy(), df["Close"].reindex(b.index, method="ffill").to_numpy())
+
+
 # --------------------------------------------------------------------------- real files
 
 
@@ -204,6 +229,9 @@ def test_milan_cells_ragged_data_kept_honestly(_):
     lengths = trimmed.groupby("id", observed=True).size().to_numpy()
     np.testing.assert_array_equal(lengths, (~nan).sum(axis=1))
     np.testing.assert_array_equal(trimmed["value"].to_numpy(), long["value"].dropna().to_numpy())
+    with pytest.warns(MissingValuesWarning, match=f"70 of 281 series.*forward-filled 0 interior.*trimmed {int(nan.sum())}"):
+        filled, _ = load_dataset("milan_cells", missing="ffill")  # trailing gaps only: nothing to fill
+    pd.testing.assert_frame_equal(filled, trimmed)
 
 
 def test_missing_external_file_says_where_to_put_it(tmp_path, monkeypatch):
@@ -307,6 +335,32 @@ def test_series_file_missing_policy(tmp_path):
     assert read_series_file(path, missing="keep").isna().sum() == 2
 
 
+def test_series_file_ffill_takes_the_last_observed_value(tmp_path):
+    text = "timestamp,value\n2024-01-01,\n2024-01-02,1\n2024-01-03,\n2024-01-04,5\n2024-01-05,\n2024-01-06,\n2024-01-07,2\n2024-01-08,\n"
+    path = write(tmp_path, text)
+    with pytest.warns(MissingValuesWarning, match="forward-filled 3 interior.*trimmed 2"):
+        y = read_series_file(path, missing="ffill")
+    np.testing.assert_array_equal(y.to_numpy(), [1.0, 1.0, 5.0, 5.0, 5.0, 2.0])  # hand-computed
+    assert list(y.index) == list(pd.date_range("2024-01-02", "2024-01-07", freq="D"))
+    assert y.index.freq == pd.tseries.frequencies.to_offset("D")
+
+
+def test_load_dataset_ffill_on_a_series_file(tmp_path):
+    index = pd.date_range("2005-06-07", periods=51, freq="D")  # the card of cortez_a1d
+    values = np.arange(51) + 1.0
+    values[[10, 11, 30]] = np.nan
+    pd.DataFrame({"timestamp": index.strftime("%Y-%m-%d"), "value": values}).to_csv(
+        tmp_path / "cortez2012_A1D.csv", index=False, na_rep=""
+    )
+    with pytest.raises(MissingValuesError):
+        load_dataset("cortez_a1d", data_dir=tmp_path)
+    with pytest.warns(MissingValuesWarning, match="forward-filled 3 interior"):
+        y, info = load_dataset("cortez_a1d", data_dir=tmp_path, missing="ffill")
+    assert y.name == "cortez_a1d" and len(y) == 51 and info.kind == "series"
+    assert y.iloc[10] == y.iloc[11] == 10.0 and y.iloc[30] == 30.0  # hand-computed: the values of rows 9 and 29
+    assert y.drop(y.index[[10, 11, 30]]).to_numpy().tolist() == np.delete(values, [10, 11, 30]).tolist()
+
+
 def test_integer_time_steps_are_positions_not_epoch_nanoseconds(tmp_path):
     y = read_series_file(write(tmp_path, "timestamp,value\n10,1\n11,2\n12,3\n"))
     assert y.index.equals(pd.RangeIndex(10, 13))
@@ -342,6 +396,65 @@ def test_long_file_missing_policy_per_series_matches_brute_force(tmp_path):
         mine = got[got["id"] == key]
         np.testing.assert_array_equal(mine["value"].to_numpy(), values)
         np.testing.assert_array_equal(mine["timestamp"].to_numpy(), index.to_numpy())
+
+
+def test_long_file_ffill_fills_each_series_from_its_own_past(tmp_path):
+    # Rows of the series interleave, so the row above a gap in the file belongs to another series.
+    path = write(tmp_path, (
+        "id,timestamp,value\n"
+        "a,2024-01-01,1\n" "b,2024-01-01,10\n" "c,2024-01-01,\n"
+        "a,2024-01-02,\n" "b,2024-01-02,20\n" "c,2024-01-02,7\n"
+        "a,2024-01-03,3\n" "b,2024-01-03,\n" "c,2024-01-03,\n"
+        "a,2024-01-04,\n" "b,2024-01-04,40\n" "c,2024-01-04,8\n"
+    ), "long.csv")
+    with pytest.warns(MissingValuesWarning, match="3 of 3 series.*forward-filled 3 interior.*trimmed 2"):
+        got = read_long_file(path, missing="ffill")
+    d = pd.Timestamp
+    want = {  # hand-computed: a's trailing gap and c's leading gap are trimmed
+        "a": ([d("2024-01-01"), d("2024-01-02"), d("2024-01-03")], [1.0, 1.0, 3.0]),
+        "b": ([d("2024-01-01"), d("2024-01-02"), d("2024-01-03"), d("2024-01-04")], [10.0, 20.0, 20.0, 40.0]),
+        "c": ([d("2024-01-02"), d("2024-01-03"), d("2024-01-04")], [7.0, 7.0, 8.0]),
+    }
+    for key, (stamps, values) in want.items():
+        mine = got[got["id"] == key]
+        assert list(mine["timestamp"]) == stamps
+        assert mine["value"].tolist() == values
+
+
+def test_long_file_ffill_matches_brute_force(tmp_path):
+    long = make_traffic(n_series=4, length=80, seed=5, missing_rate=0.1)
+    path = tmp_path / "panel.parquet"
+    long.to_parquet(path)
+    with pytest.warns(MissingValuesWarning, match="4 of 4 series.*forward-filled"):
+        got = read_long_file(path, missing="ffill")
+    for key, part in long.groupby("id", observed=True):
+        observed = part["value"].notna().to_numpy().nonzero()[0]
+        kept = part.iloc[observed[0]: observed[-1] + 1]
+        mine = got[got["id"] == key]
+        np.testing.assert_array_equal(mine["timestamp"].to_numpy(), kept["timestamp"].to_numpy())
+        filled = [v for v in kept["value"]]
+        for i in range(1, len(filled)):  # loop: each gap takes the value before it
+            if np.isnan(filled[i]):
+                filled[i] = filled[i - 1]
+        np.testing.assert_array_equal(mine["value"].to_numpy(), filled)
+
+
+def test_load_dataset_ffill_on_wide_cells_fills_each_cell_from_its_own_past(tmp_path):
+    index = pd.date_range("2013-11-01", periods=1488, freq="h")  # the card of milan_cells
+    a = np.arange(1488) + 1.0
+    b = 1000 + np.arange(1488.0)
+    a[[5, 6]] = np.nan
+    a[-3:] = np.nan  # a's trailing gap: the row before b's first row in the long layout
+    b[[0, 10]] = np.nan
+    pd.DataFrame({"hour_index": np.arange(1488), "timestamp_assumed": index.strftime("%Y-%m-%d %H:%M"),
+                  "cell_1": a, "cell_2": b}).to_csv(tmp_path / MILAN_FILE, index=False, na_rep="")
+    with pytest.warns(MissingValuesWarning, match="2 of 2 series.*forward-filled 3 interior.*trimmed 4"):
+        long, info = load_dataset("milan_cells", data_dir=tmp_path, missing="ffill")
+    assert info.kind == "long"
+    one, two = long[long["id"] == "cell_1"], long[long["id"] == "cell_2"]
+    assert len(one) == 1485 and one["value"].iloc[5] == one["value"].iloc[6] == 5.0  # hand-computed
+    assert len(two) == 1487 and two["timestamp"].iloc[0] == index[1]  # leading gap trimmed, not filled from cell_1
+    assert two["value"].iloc[0] == 1001.0 and two["value"].iloc[9] == 1009.0  # row 10 takes row 9's value
 
 
 LONG_MALFORMED = [

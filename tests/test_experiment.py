@@ -142,6 +142,34 @@ def test_many_series_per_series_and_global_models(tmp_path):
     assert metrics.loc["naive", "n_series"] == 3
 
 
+def test_ffill_fills_only_the_selected_series_each_from_its_own_past(tmp_path):
+    from tsforecast.experiment.runner import load_run_data
+    from tsforecast.validation import MissingValuesWarning
+
+    stamps = pd.date_range("2024-01-01", periods=6, freq="h")
+    long = pd.DataFrame({"id": np.repeat(["a", "b", "c"], 6), "timestamp": np.tile(stamps, 3),
+                         "value": [1, np.nan, 3, np.nan, np.nan, 6,
+                                   np.nan, 20, 30, np.nan, 50, 60,
+                                   *[np.nan] * 6]})  # c is empty and not selected
+    long.to_csv(tmp_path / "long.csv", index=False)
+    run = load_config({**_cfg(dataset=str(tmp_path / "long.csv")), "series": ["a", "b"], "missing": "ffill"}).runs[0]
+    with pytest.warns(MissingValuesWarning, match="forward-filled"):
+        data, info, _ = load_run_data(run)
+    assert info is None and list(data) == ["a", "b"]
+    assert data["a"].tolist() == [1, 1, 3, 3, 3, 6]  # hand-computed
+    assert data["b"].tolist() == [20, 30, 30, 50, 60] and data["b"].index[0] == stamps[1]  # leading gap trimmed
+
+
+def test_evaluation_exports_holm_and_the_dm_warning():
+    import importlib
+
+    from tsforecast.evaluation import DMUndefinedWarning, holm
+
+    dm_module = importlib.import_module("tsforecast.evaluation.diebold_mariano")  # the name is also the function
+
+    assert DMUndefinedWarning is dm_module.DMUndefinedWarning and holm is dm_module.holm
+
+
 # -- bad configs ----------------------------------------------------------------------------
 def _cfg(**changes):
     cfg = {"dataset": "traffic_synthetic", "protocol": {"horizon": 2}, "models": {"naive": {"model": "naive"}}}

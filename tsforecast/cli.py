@@ -17,6 +17,7 @@ from pathlib import Path
 from .exceptions import ConfigError, DataFileError, TSForecastError
 
 PROG = "tsforecast"
+MISSING_CHOICES = ("raise", "interpolate", "ffill")  # --missing of fit and backtest
 
 
 # -- helpers ---------------------------------------------------------------------
@@ -206,7 +207,10 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run a model comparison experiment (options: tsforecast experiment --help).")
     p.set_defaults(func=None)
 
-    missing_help = "missing values: 'raise' (default) or 'interpolate' interior gaps"
+    missing_help = ("missing values: 'raise' (default) refuses them; 'ffill' fills each interior gap with the "
+                    "last observed value before it (uses only the past: the only fill safe for backtests); "
+                    "'interpolate' fills interior gaps linearly (uses the value after the gap). Both fills trim "
+                    "leading/trailing gaps")
     param_help = "model parameter name=value (repeatable; values typed like Python: 24, 0.1, (32, 16), true, text)"
 
     p = sub.add_parser("fit", help="fit a model on a data file and save it",
@@ -216,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="CSV or Parquet file")
     p.add_argument("--out", required=True, help="folder to save the fitted model to")
     p.add_argument("--param", action="append", metavar="K=V", help=param_help)
-    p.add_argument("--missing", choices=("raise", "interpolate"), default="raise", help=missing_help)
+    p.add_argument("--missing", choices=MISSING_CHOICES, default="raise", help=missing_help)
     p.set_defaults(func=cmd_fit)
 
     p = sub.add_parser("predict", help="forecast with a saved model",
@@ -240,7 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--step", type=_positive_int, default=1, help="distance between origins (default 1)")
     p.add_argument("--refit", type=int, default=0, metavar="K", help="refit every K origins (default 0: fit once)")
     p.add_argument("--param", action="append", metavar="K=V", help=param_help)
-    p.add_argument("--missing", choices=("raise", "interpolate"), default="raise", help=missing_help)
+    p.add_argument("--missing", choices=MISSING_CHOICES, default="raise", help=missing_help)
     p.add_argument("--out", help="write the metrics table to this .csv/.parquet file")
     p.add_argument("--predictions", help="write every forecast (origin, step, y_true, y_pred) to this file")
     p.set_defaults(func=cmd_backtest)

@@ -205,7 +205,8 @@ CARDS = {
             n_series=281,
             notes=(
                 "211 cells are complete; 70 end early and their trailing values are empty. They are kept as NaN "
-                "(missing='keep'), refused (missing='raise', the default) or trimmed (missing='interpolate'). "
+                "(missing='keep'), refused (missing='raise', the default) or trimmed (missing='ffill' or "
+                "missing='interpolate'). "
                 "Timestamps assume a start at 2013-11-01 00:00; the source gives hour indices only."
             ),
         ),
@@ -313,7 +314,8 @@ def _load_prices(info, data_dir, missing):
             values, index = apply_missing_policy(frame[column].to_numpy(), frame.index, missing, f"{info.name}[{column}]")
             columns[column] = pd.Series(values, index=index)
     out = pd.DataFrame(columns).dropna()  # rows trimmed from any column are trimmed from all
-    warnings.warn(f"{info.name}: filled interior missing prices linearly and trimmed the ends to {len(out)} rows.",
+    how = "linearly" if missing == "interpolate" else "with the last observed price (forward-filled)"
+    warnings.warn(f"{info.name}: filled interior missing prices {how} and trimmed the ends to {len(out)} rows.",
                   MissingValuesWarning, stacklevel=3)
     return out
 
@@ -339,11 +341,16 @@ def load_dataset(name: str, data_dir=None, missing: str = "raise") -> Dataset:
     data_dir : str or path-like, optional
         Folder holding the external files; defaults to the environment variable
         ``TSFORECAST_DATA_DIR``. Built-in datasets ignore it.
-    missing : {"raise", "interpolate", "keep"}, default "raise"
-        ``"raise"`` refuses data with missing values (:class:`MissingValuesError`),
-        ``"interpolate"`` fills interior gaps linearly and trims leading/trailing
-        ones (per series for long data) with a :class:`MissingValuesWarning`,
-        ``"keep"`` returns missing values as NaN.
+    missing : {"raise", "interpolate", "ffill", "keep"}, default "raise"
+        ``"raise"`` refuses data with missing values (:class:`MissingValuesError`).
+        ``"ffill"`` fills each interior gap with the last observed value before
+        it; a filled value depends only on the past, so it is the policy to use
+        before a backtest. ``"interpolate"`` fills interior gaps linearly, which
+        uses the value after the gap (fine for a one-off fit on data that ends
+        where forecasting starts, not for backtests). Both trim leading/trailing
+        gaps, work per series for long data (a series is filled only from its
+        own values) and per column for prices, and report with a
+        :class:`MissingValuesWarning`. ``"keep"`` returns missing values as NaN.
 
     Returns
     -------
@@ -384,8 +391,11 @@ def trading_day_series(frame: pd.DataFrame, column: str = "Adj Close", calendar:
         (position ``i`` is the date ``frame.index[i]``); nothing is added or
         removed. ``"B"``: values reindexed to every business day, so exchange
         holidays become NaN and ``missing`` decides what happens to them.
-    missing : {"raise", "interpolate"}, default "raise"
-        Policy for the holidays that ``calendar="B"`` exposes.
+    missing : {"raise", "ffill", "interpolate"}, default "raise"
+        Policy for the holidays that ``calendar="B"`` exposes: ``"ffill"``
+        repeats the last trading day's price (uses only the past, safe for
+        backtests), ``"interpolate"`` draws a line to the next trading day's
+        price (uses the future).
 
     Returns
     -------
@@ -397,7 +407,8 @@ def trading_day_series(frame: pd.DataFrame, column: str = "Adj Close", calendar:
     prices = frame[column].astype(np.float64)
     if calendar == "trading":
         if prices.isna().any():
-            raise MissingValuesError(f"{column} has missing prices; load the data with missing='interpolate'.")
+            raise MissingValuesError(f"{column} has missing prices; load the data with missing='ffill' "
+                                     f"(or missing='interpolate').")
         return pd.Series(prices.to_numpy(), index=pd.RangeIndex(len(prices)), name=column)
     if calendar != "B":
         raise ParameterError(f"calendar must be 'trading' or 'B', got {calendar!r}.")

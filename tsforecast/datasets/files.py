@@ -26,7 +26,7 @@ SERIES_COLUMNS = ("timestamp", "value")
 LONG_COLUMNS = ("id", "timestamp", "value")
 # "keep" exists only for loaders: it returns NaN as found so the caller (e.g. a
 # forecaster's own ``missing=``) decides later.
-LOADER_MISSING_POLICIES = ("raise", "interpolate", "keep")
+LOADER_MISSING_POLICIES = ("raise", "interpolate", "ffill", "keep")
 
 
 def check_missing_policy(missing: str) -> None:
@@ -207,11 +207,13 @@ def read_series_file(path, missing: str = "raise", freq=None) -> pd.Series:
     path : str or path-like
         ``.csv`` (any other suffix is read as CSV) or ``.parquet``/``.pq``.
         Further columns are ignored. Empty value cells are missing values.
-    missing : {"raise", "interpolate", "keep"}, default "raise"
+    missing : {"raise", "interpolate", "ffill", "keep"}, default "raise"
         Missing-value policy (see :func:`tsforecast.validation.apply_missing_policy`):
-        ``"raise"`` refuses NaN, ``"interpolate"`` fills interior gaps linearly and
-        trims leading/trailing ones with a ``MissingValuesWarning``, ``"keep"``
-        returns NaN as they are.
+        ``"raise"`` refuses NaN; ``"ffill"`` fills each interior gap with the last
+        observed value before it (uses only the past, so it is safe before a
+        backtest); ``"interpolate"`` fills interior gaps linearly (uses the value
+        after the gap); both trim leading/trailing gaps with a
+        ``MissingValuesWarning``; ``"keep"`` returns NaN as they are.
     freq : str, optional
         Pandas frequency alias; inferred from the timestamps when omitted.
 
@@ -256,9 +258,10 @@ def read_long_file(path, missing: str = "raise") -> pd.DataFrame:
     path : str or path-like
         ``.csv`` or ``.parquet``/``.pq``. Columns beyond ``id,timestamp,value``
         are exogenous variables and must be numeric.
-    missing : {"raise", "interpolate", "keep"}, default "raise"
-        Missing-``value`` policy, applied per series (exogenous columns are
-        checked by the forecaster that uses them).
+    missing : {"raise", "interpolate", "ffill", "keep"}, default "raise"
+        Missing-``value`` policy, applied to each series on its own (as in
+        :func:`read_series_file`; ``"ffill"`` fills a gap only from the same
+        series' past). Exogenous columns are checked by the forecaster that uses them.
 
     Returns
     -------
@@ -308,7 +311,8 @@ def read_long_file(path, missing: str = "raise") -> pd.DataFrame:
 def apply_missing_policy_long(df: pd.DataFrame, missing: str, name: str, stacklevel: int = 3) -> pd.DataFrame:
     """Apply ``missing=`` to each series of a long DataFrame (rows of a series in time order).
 
-    ``"interpolate"`` reports all series in one :class:`MissingValuesWarning`.
+    ``"interpolate"`` and ``"ffill"`` fill each series only from its own values and
+    report all series in one :class:`MissingValuesWarning`.
     """
     check_missing_policy(missing)
     values = df["value"].to_numpy(dtype=np.float64)
@@ -322,8 +326,9 @@ def apply_missing_policy_long(df: pd.DataFrame, missing: str, name: str, stackle
     if missing == "raise":
         raise MissingValuesError(
             f"{name}: {len(gappy)} of {len(groups)} series have missing values ({int(nan.sum())} in all; "
-            f"first: series {first_key!r} at {df['timestamp'].iloc[first_pos]}). Pass missing='interpolate' "
-            f"to fill interior gaps and trim leading/trailing ones, or missing='keep' to keep them as NaN."
+            f"first: series {first_key!r} at {df['timestamp'].iloc[first_pos]}). Pass missing='ffill' "
+            f"(last observed value) or missing='interpolate' to fill interior gaps and trim leading/trailing "
+            f"ones, or missing='keep' to keep them as NaN."
         )
     keep = np.ones(len(df), dtype=bool)
     values = values.copy()
@@ -331,15 +336,16 @@ def apply_missing_policy_long(df: pd.DataFrame, missing: str, name: str, stackle
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", MissingValuesWarning)
             try:
-                filled, kept = apply_missing_policy(values[pos], pd.Index(pos), "interpolate", f"series {key!r}")
+                filled, kept = apply_missing_policy(values[pos], pd.Index(pos), missing, f"series {key!r}")
             except InvalidInputError as exc:
                 raise MissingValuesError(f"{name}: {exc} Drop that series first.") from None
         keep[pos] = False
         keep[kept.to_numpy()] = True
         values[kept.to_numpy()] = filled
     trimmed = int((~keep).sum())
+    verb = "interpolated" if missing == "interpolate" else "forward-filled"
     warnings.warn(
-        f"{name}: {len(gappy)} of {len(groups)} series had missing values; interpolated "
+        f"{name}: {len(gappy)} of {len(groups)} series had missing values; {verb} "
         f"{int(nan.sum()) - trimmed} interior value(s) and trimmed {trimmed} leading/trailing one(s).",
         MissingValuesWarning,
         stacklevel=stacklevel,

@@ -3,10 +3,10 @@
 from .backtest import DEFAULT_METRICS, BacktestResult, backtest
 from .compare import ComparisonResult, compare
 from .conformal import calibrate, predict_interval
-from .diebold_mariano import DMResult, diebold_mariano
+from .diebold_mariano import DMResult, DMUndefinedWarning, diebold_mariano, holm
 from .tune import TuneResult, tune
 
 __all__ = [
-    "DEFAULT_METRICS", "BacktestResult", "ComparisonResult", "DMResult", "TuneResult", "backtest", "calibrate",
-    "compare", "diebold_mariano", "predict_interval", "tune",
+    "DEFAULT_METRICS", "BacktestResult", "ComparisonResult", "DMResult", "DMUndefinedWarning", "TuneResult", "backtest",
+    "calibrate", "compare", "diebold_mariano", "holm", "predict_interval", "tune",
 ]

@@ -18,7 +18,6 @@ from tqdm.auto import tqdm
 
 from ..exceptions import ConfigError, ParameterError
 from ..multiseries import to_series_dict
-from ..validation import apply_missing_policy, check_series
 from .config import ExperimentConfig, RunSpec, load_config
 from ..atomic import atomic_write, atomic_write_text
 from .plots import plot_by_lead, plot_forecasts
@@ -108,13 +107,13 @@ def _select_long(long: pd.DataFrame, run: RunSpec) -> dict:
 def load_run_data(run: RunSpec):
     """The series (or ``{id: series}``) and dataset card (None for a user file) of one run.
 
-    ``missing = "ffill"`` is applied here, after the series are selected: the
-    loaders return gaps as NaN (``"keep"``) and each chosen series is filled
-    with :func:`~tsforecast.validation.check_series`.
+    The loaders apply ``missing``, except ``"ffill"`` on many series (``series =``
+    given): those are loaded with gaps as NaN and only the selected series are
+    filled, so a gap in a series that is not used cannot stop the run.
     """
     from ..datasets import list_datasets, load_dataset, read_long_file, read_series_file, trading_day_series
 
-    loader_missing = "keep" if run.missing == "ffill" else run.missing
+    loader_missing = "keep" if run.missing == "ffill" and run.series is not None else run.missing
     if run.dataset in list_datasets():
         data, info = load_dataset(run.dataset, missing=loader_missing)
         source = f"catalogue dataset `{run.dataset}` ({info.title})"
@@ -130,21 +129,11 @@ def load_run_data(run: RunSpec):
     elif isinstance(data, pd.DataFrame):
         if run.column is None or run.column not in data.columns:
             raise ConfigError(f"dataset {run.dataset!r} has columns {list(data.columns)}; choose one with column = \"<name>\".")
-        if run.missing == "ffill":
-            data = _ffill_column(data, run.column)
         data = trading_day_series(data, run.column) if info is not None and info.kind == "frame" else data[run.column]
         source += f", column `{run.column}`"
     elif run.column is not None or run.series is not None:
         raise ConfigError(f"dataset {run.dataset!r} is a single series; drop column / series from the config.")
-    elif run.missing == "ffill":
-        data = check_series(data, str(data.name or run.dataset), missing="ffill")
     return data, info, source
-
-
-def _ffill_column(frame: pd.DataFrame, column: str) -> pd.DataFrame:
-    """``frame[[column]]`` forward-filled on its own rows (prices keep their trading dates, not a regular grid)."""
-    values, index = apply_missing_policy(frame[column].to_numpy(dtype=np.float64), frame.index, "ffill", column)
-    return pd.DataFrame({column: values}, index=index)
 
 
 # -- protocol --------------------------------------------------------------------------
