@@ -4,6 +4,11 @@ A saved model is a directory: ``metadata.json`` (class, parameters, fitted
 scalars), ``arrays.npz`` (numpy arrays, loaded with ``allow_pickle=False``)
 and one ``net_<i>.keras`` file per Keras network. Nothing in it can run code
 on load, and only classes from the registry are rebuilt.
+
+Saving never deletes anything that is not a saved model: a path that holds
+other files is refused (:class:`~tsforecast.exceptions.TargetExistsError`),
+and a saved model is replaced by writing the new one beside it and swapping
+the two folders (:func:`tsforecast.atomic.atomic_write_dir`).
 """
 
 from __future__ import annotations
