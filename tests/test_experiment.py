@@ -379,3 +379,14 @@ def test_significance_wording_uses_holm_adjusted_pvalues():
     sentence = _dm_sentence(table, "base")
     assert "more accurate than `base`" in sentence and "Holm" in sentence
     assert sentence.endswith("testing every model against it): none; significantly less accurate: `c`.")
+
+
+def test_models_without_a_horizon_take_the_protocol_horizon():
+    """One recipe for data forecast 24 steps ahead (hourly) and 7 (daily): an unset horizon follows the protocol."""
+    from tsforecast.experiment.config import ModelSpec
+
+    assert ModelSpec("n", "narx", {"lags": 4}).build(7).horizon == 7
+    assert ModelSpec("n", "narx", {"lags": 4, "horizon": 3}).build(7).horizon == 3
+    assert ModelSpec("ar", "ar", {}).build(24).horizon == 24
+    assert not hasattr(ModelSpec("naive", "naive", {}).build(24), "horizon") or \
+        "horizon" in type(ModelSpec("naive", "naive", {}).build()).__init__.__code__.co_varnames

@@ -58,11 +58,18 @@ class ModelSpec:
     params: dict
     global_: bool = False
 
-    def build(self):
-        """A fresh, unfitted forecaster."""
-        from ..registry import get_forecaster
+    def build(self, horizon=None):
+        """A fresh, unfitted forecaster.
 
-        return get_forecaster(self.model, **self.params)
+        ``horizon``: the protocol's lead times, given to a model that has a ``horizon`` parameter
+        the config leaves unset, so one recipe serves datasets forecast 24 or 7 steps ahead.
+        """
+        from ..registry import get_forecaster, get_forecaster_class
+
+        params = dict(self.params)
+        if horizon is not None and "horizon" not in params and "horizon" in get_forecaster_class(self.model)._get_param_names():
+            params["horizon"] = int(horizon)
+        return get_forecaster(self.model, **params)
 
 
 @dataclass

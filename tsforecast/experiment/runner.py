@@ -177,7 +177,7 @@ def _compare_kwargs(p: dict, n: int) -> dict:
 def _run_single(run: RunSpec, y: pd.Series, p: dict, progress: bool):
     from ..evaluation import compare
 
-    models = {label: spec.build() for label, spec in run.models.items()}
+    models = {label: spec.build(p["horizon"]) for label, spec in run.models.items()}
     cmp = compare(models, y, baseline=run.baseline, progress=progress, **_compare_kwargs(p, len(y)))
     frames = [bt.predictions.assign(model=name) for name, bt in cmp.backtests.items()]
     steps = {name: bt.metrics.drop(index="all") for name, bt in cmp.backtests.items()}
@@ -225,7 +225,7 @@ def _run_many(run: RunSpec, series: dict, p: dict, progress: bool):
         init = _initial_for(p["initial"], len(s))
         initials[k] = int(np.floor(init * len(s))) if isinstance(init, float) else int(init)
     metric_names = p["metrics"]
-    models = {label: spec.build() for label, spec in run.models.items()}
+    models = {label: spec.build(p["horizon"]) for label, spec in run.models.items()}
     per = {name: {} for name in names}  # model -> series -> (metrics table, errors)
     frames, fit_s, pred_s = [], dict.fromkeys(names, 0.0), dict.fromkeys(names, 0.0)
 
