@@ -82,7 +82,9 @@ class HoltWintersForecaster(BaseForecaster):
         ``ETSModel(..., initialization_method="estimated").param_names``
         (``param_names_``), whatever ``initialization_method`` was used.
     results_ : statsmodels ETSResults
-        A smoothing run of the (transformed) training series with ``params_``.
+        The kept statsmodels fit, on the (transformed) training series divided
+        by its mean absolute value (not kept by ``save``/``load_model``;
+        forecasts use only ``params_``).
     """
 
     def __init__(self, seasonal_periods=None, trend="add", seasonal="add", damped_trend=False, error="add",
@@ -157,10 +159,9 @@ class HoltWintersForecaster(BaseForecaster):
         states = params[k:]  # level (, trend), seasonal: all in data units / scale except mul seasonal factors
         n_scaled = len(states) if self.seasonal != "mul" else 1 + int(self.trend is not None)
         states[:n_scaled] *= scale
-        self.params_, self.initialization_method_ = params, method
+        self.params_, self.initialization_method_, self.results_ = params, method, fit
         with statsmodels_guard("HoltWintersForecaster fit"):
-            self.results_ = self._model(z).smooth(self.params_)
-        self.param_names_ = list(self.results_.model.param_names)
+            self.param_names_ = list(self._model(z).param_names)
         self.context_length_ = None
 
     def _converged_fit(self, z):
@@ -191,8 +192,9 @@ class HoltWintersForecaster(BaseForecaster):
         """Smooth ``values`` once with the fitted parameters; forecasts (n_origins, horizon)."""
         values = forward(values, self.transform, "the history")
         with statsmodels_guard("HoltWintersForecaster smoothing"):
-            res = self._model(values).smooth(self.params_)
-        S = np.asarray(res.states, dtype=np.float64)  # row t: states after observing y_t
+            # return_raw: a results object would compute a numerical Hessian (seconds for m = 168)
+            _, states = self._model(values).smooth(self.params_, return_raw=True)
+        S = np.asarray(states, dtype=np.float64)  # row t: states after observing y_t
         last = origins - 1
         hs = np.arange(1, horizon + 1)
         out = np.repeat(S[last, :1], horizon, axis=1)
@@ -222,8 +224,6 @@ class HoltWintersForecaster(BaseForecaster):
         self.params_, self.param_names_ = arrays["params"], list(meta["param_names"])
         self.seasonal_periods_ = meta.get("seasonal_periods", self.seasonal_periods)
         self.initialization_method_ = meta.get("initialization_method", self.initialization_method)
-        with statsmodels_guard("HoltWintersForecaster load"):
-            self.results_ = self._model(forward(self.y_.to_numpy(), self.transform)).smooth(self.params_)
 
     @classmethod
     def _test_params(cls):
