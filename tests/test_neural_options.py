@@ -174,3 +174,42 @@ def test_reduce_lr_on_plateau_lowers_the_learning_rate():
     assert min(lrs) < 0.5 and all(b <= a for a, b in zip(lrs, lrs[1:])), lrs
     with pytest.raises(ParameterError, match="restore_best_weights"):
         tsf.NARXForecaster(restore_best_weights="yes").fit(y)
+
+
+def _calendar_truth(index):
+    hours, days = index.hour.to_numpy(), index.day_of_week.to_numpy()
+    return np.column_stack([np.sin(2 * np.pi * hours / 24), np.cos(2 * np.pi * hours / 24),
+                            np.sin(2 * np.pi * days / 7), np.cos(2 * np.pi * days / 7)])
+
+
+def test_ar_calendar_equals_arx_with_hand_made_calendar_columns():
+    """calendar=("hour", "dayofweek") is exactly an ARX with those sin/cos columns as known-future X."""
+    y = make_series(300, seed=8)
+    full = y.index.append(pd.date_range(y.index[-1] + y.index.freq, periods=5, freq=y.index.freq))
+    X = pd.DataFrame(_calendar_truth(full), index=full, columns=list("abcd"))
+    auto = tsf.ARForecaster(lags=3, calendar=("hour", "dayofweek")).fit(y)
+    hand = tsf.ARForecaster(lags=3, known_future=True).fit(y, X.iloc[: len(y)])
+    np.testing.assert_allclose(auto.predict(5).to_numpy(), hand.predict(5, X=X).to_numpy(), rtol=1e-10)
+    origins = [100, 200, 295]
+    np.testing.assert_allclose(auto.predict_at(y, origins, 5)[:2], hand.predict_at(y, origins[:2], 5, X=X.iloc[: len(y)]),
+                               rtol=1e-10)
+    later = auto.predict(5, y=y.iloc[:250])
+    np.testing.assert_allclose(later.to_numpy(), auto.predict_at(y, [250], 5)[0], rtol=1e-10)
+    with pytest.raises(ParameterError, match="calendar"):
+        tsf.ARForecaster(calendar=("hour", "fortnight")).fit(y)
+    with pytest.raises(ParameterError, match="timestamps"):
+        tsf.ARForecaster(calendar=("hour",)).fit(y.to_numpy())
+
+
+def test_network_calendar_inputs_are_known_future_and_round_trip(tmp_path):
+    y = make_series(200, seed=9)
+    model = tsf.NARXForecaster(lags=6, hidden=(4,), horizon=3, strategy="mimo", calendar=("hour",), **FAST).fit(y)
+    assert model.n_future_ == 2  # hour sin/cos for each forecast step
+    pred = model.predict()
+    np.testing.assert_allclose(model.predict_at(y, [200], 3)[0], pred.to_numpy(), rtol=1e-5)
+    model.save(tmp_path / "m")
+    np.testing.assert_array_equal(tsf.load_model(tmp_path / "m").predict().to_numpy(), pred.to_numpy())
+    glob = tsf.NARXForecaster(lags=6, hidden=(4,), horizon=3, strategy="mimo", calendar=("hour",), **FAST).fit(
+        {"a": y, "b": y * 2})
+    out = glob.predict(3, y={"new": y.iloc[:150]})
+    np.testing.assert_allclose(out["forecast"].to_numpy(), glob.predict_at(y, [150], 3)[0], rtol=1e-5)

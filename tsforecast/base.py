@@ -28,6 +28,9 @@ from .exceptions import (
 from .validation import check_exog, check_horizon, check_series, future_index
 
 
+CALENDAR_PREFIX = "calendar_"
+
+
 class BaseForecaster(BaseEstimator):
     """Base class of all tsforecast forecasters.
 
@@ -105,7 +108,11 @@ class BaseForecaster(BaseEstimator):
             # Copies: the model must not change when the caller edits their data after fit.
             series = {k: s.copy() for k, s in to_series_dict(y, missing=missing).items()}
             Xs = None
-            if X is not None:
+            if X is not None or self._calendar():
+                given = X if X is not None else dict.fromkeys(series)
+                if not isinstance(given, dict):
+                    raise ExogenousError("for many series pass X as a dict {id: DataFrame} keyed like y.")
+                X = {k: self._add_calendar(given.get(k), s.index) for k, s in series.items()}
                 Xs = {k: x.copy() for k, x in to_exog_dict(X, series).items()}
             self._reset_fitted()
             self._fit_global(series, Xs)
@@ -113,7 +120,7 @@ class BaseForecaster(BaseEstimator):
         # Copies: check_series hands back a clean Series itself, and the model must not change
         # when the caller edits their data after fit.
         series = check_series(y, "y", missing).copy()
-        Xf = self._check_fit_exog(X, series.index)
+        Xf = self._check_fit_exog(self._add_calendar(X, series.index), series.index)
         Xf = None if Xf is None else Xf.copy()
         if len(series) < self._min_length():
             raise NotEnoughDataError(
@@ -127,6 +134,43 @@ class BaseForecaster(BaseEstimator):
         self.is_global_ = False
         self._fit(series.to_numpy(), None if Xf is None else Xf.to_numpy())
         return self
+
+    # -- calendar covariates ------------------------------------------------
+    def _calendar(self) -> tuple:
+        """Calendar features the model feeds itself (its ``calendar`` parameter), or ()."""
+        names = getattr(self, "calendar", None)
+        return ((names,) if isinstance(names, str) else tuple(names)) if names else ()
+
+    def _known_future(self) -> bool:
+        """Whether exogenous inputs are known for the forecast steps: calendar inputs always are,
+        so a model with ``calendar`` treats every exogenous column as known-future."""
+        return bool(getattr(self, "known_future", False)) or bool(self._calendar())
+
+    def _user_exog_columns(self) -> list:
+        return [c for c in (self.exog_columns_ or []) if not str(c).startswith(CALENDAR_PREFIX)]
+
+    def _add_calendar(self, X, index):
+        """``X`` (or None) aligned to ``index`` with the model's calendar columns appended.
+
+        Calendar inputs depend only on the timestamps, so the model computes them for history and
+        future steps alike and the user passes nothing for them.
+        """
+        names = self._calendar()
+        if not names:
+            return X
+        from .calendar import calendar_feature_names, calendar_features, check_calendar_names
+
+        check_calendar_names(names, index)
+        cal = pd.DataFrame(calendar_features(index, names), index=index,
+                           columns=[CALENDAR_PREFIX + c for c in calendar_feature_names(names)])
+        if X is None:
+            return cal
+        if not isinstance(X, (pd.DataFrame, pd.Series)):
+            raise ExogenousError("with calendar features, pass X as a DataFrame indexed by timestamp: an array "
+                                 "cannot be matched to the calendar rows.")
+        user = check_exog(X, index, "X")
+        user = user[[c for c in user.columns if not str(c).startswith(CALENDAR_PREFIX)]]
+        return pd.concat([user, cal], axis=1)
 
     def _reset_fitted(self):
         for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
@@ -219,6 +263,9 @@ class BaseForecaster(BaseEstimator):
             n_fut = self._future_exog_steps(horizon)
             if X is not None:
                 X = self._label_exog_array(X, history.index, n_fut, y_given)
+            if self._calendar() and (y_given or n_fut) and (X is not None or not self._user_exog_columns()):
+                need = future_index(history.index, n_fut) if n_fut else ctx_idx[:0]
+                X = self._add_calendar(X, ctx_idx.append(need) if y_given else need)
             if X is None and (y_given or n_fut):
                 what = "the history rows up to the origin" if y_given else f"the {n_fut} step(s) after the origin"
                 raise ExogenousError(f"the model was fitted with X, so predict needs X covering {what}.")
@@ -283,17 +330,21 @@ class BaseForecaster(BaseEstimator):
             raise InvalidInputError(f"origins must be a 1-D list of positions, got shape {origins.shape}.")
         Xv = None
         if self.exog_columns_ is not None:
-            if X is None:
+            if X is None and self._user_exog_columns():
                 raise ExogenousError("the model was fitted with X; pass X covering the series.")
-            Xv = check_exog(X, series.index, "X", self.exog_columns_).to_numpy()
+            index = series.index
+            if X is None:  # calendar inputs only: computed for the steps after the series too
+                index = index.append(future_index(index, self._future_exog_steps(horizon)))
+            Xv = check_exog(self._add_calendar(X, index), index, "X", self.exog_columns_).to_numpy()
         n_fut = self._future_exog_steps(horizon) if Xv is not None else 0
         if len(origins) == 0:
             return np.empty((0, horizon))
         L = self.context_length_
         lo = L or self._min_length()
-        if origins.min() < lo or origins.max() + max(n_fut, 0) > len(values):
+        n_rows = len(values) if Xv is None else len(Xv)
+        if origins.min() < lo or origins.max() > len(values) or origins.max() + max(n_fut, 0) > n_rows:
             raise InvalidInputError(
-                f"origins must lie in [{lo}, {len(values) - n_fut}] so each has {lo} points of history"
+                f"origins must lie in [{lo}, {min(len(values), n_rows - n_fut)}] so each has {lo} points of history"
                 + (f" and {n_fut} exogenous rows after it." if n_fut else ".")
             )
         if L is None:
@@ -383,3 +434,16 @@ def check_int(value, name, minimum=1):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ParameterError(f"{name} must be an integer >= {minimum}, got {value!r}.")
     return int(value)
+
+
+def check_calendar_param(calendar):
+    """``calendar``: None or feature names from :data:`tsforecast.calendar.CALENDAR_FEATURES`
+    (whether they suit the data's frequency is checked in ``fit``)."""
+    if calendar is None:
+        return None
+    from .calendar import CALENDAR_FEATURES
+
+    names = (calendar,) if isinstance(calendar, str) else calendar
+    if not isinstance(names, (tuple, list)) or not names or any(n not in CALENDAR_FEATURES for n in names):
+        raise ParameterError(f"calendar must be None or a tuple of names from {CALENDAR_FEATURES}, got {calendar!r}.")
+    return tuple(names)

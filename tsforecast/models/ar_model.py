@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..base import BaseForecaster, check_choice, check_int
+from ..base import BaseForecaster, check_calendar_param, check_choice, check_int
 from ..exceptions import NotEnoughDataError, ParameterError
 from ..statsmodels_guard import FitWarning, statsmodels_guard  # noqa: F401  (FitWarning re-exported: old import path)
 from .transform import check_transform, forward, inverse
@@ -51,6 +51,11 @@ class ARForecaster(BaseForecaster):
     known_future : bool
         Also use the current ``x_t`` (for inputs known in advance, such as
         calendar effects); then ``predict`` needs ``X`` for every forecast step.
+    calendar : tuple of str, optional
+        Calendar inputs computed from the timestamps, e.g. ``("hour", "dayofweek")``
+        (sine/cosine pairs, see :func:`tsforecast.calendar.calendar_features`), used as
+        known-future regressors; the user passes nothing for them. Any ``X`` given too is
+        then treated as known-future.
     transform : {None, "log"}
         ``"log"``: fit on ``log y`` (needs y > 0); forecasts are ``exp`` of
         the log-space forecasts.
@@ -77,10 +82,11 @@ class ARForecaster(BaseForecaster):
 
     _tags = {"exog": True}
 
-    def __init__(self, lags="auto", max_lags=24, ic="aic", trend="c", exog_lags=1, known_future=False, transform=None,
-                 horizon=1):
+    def __init__(self, lags="auto", max_lags=24, ic="aic", trend="c", exog_lags=1, known_future=False, calendar=None,
+                 transform=None, horizon=1):
         self.lags, self.max_lags, self.ic, self.trend = lags, max_lags, ic, trend
         self.exog_lags, self.known_future, self.transform, self.horizon = exog_lags, known_future, transform, horizon
+        self.calendar = calendar
 
     def _check_params(self):
         if isinstance(self.lags, (list, tuple)):
@@ -95,6 +101,7 @@ class ARForecaster(BaseForecaster):
         check_int(self.horizon, "horizon")
         if not isinstance(self.known_future, (bool, np.bool_)):
             raise ParameterError(f"known_future must be True or False, got {self.known_future!r}.")
+        check_calendar_param(self.calendar)
 
     def _lag_list(self):
         """The lags to fit (None for "auto")."""
@@ -117,7 +124,7 @@ class ARForecaster(BaseForecaster):
         return self._max_order() + self._n_lag_coef() + (self.trend == "c") + 1
 
     def _taps(self):
-        return ([0] if self.known_future else []) + list(range(1, self.exog_lags + 1))
+        return ([0] if self._known_future() else []) + list(range(1, self.exog_lags + 1))
 
     def _fit(self, y, X):
         from statsmodels.tsa.ar_model import AutoReg, ar_select_order
@@ -153,7 +160,7 @@ class ARForecaster(BaseForecaster):
     def _future_exog_steps(self, horizon):
         if getattr(self, "exog_coef_", None) is None:
             return 0
-        return horizon if self.known_future else horizon - 1
+        return horizon if self._known_future() else horizon - 1
 
     def _predict(self, Y, XH, XF, horizon):
         Y = forward(Y, self.transform, "the history")

@@ -13,7 +13,7 @@ import random
 
 import numpy as np
 
-from ..base import BaseForecaster, check_choice, check_int
+from ..base import BaseForecaster, check_calendar_param, check_choice, check_int
 from ..exceptions import ExogenousError, InvalidInputError, NotEnoughDataError, ParameterError
 from ..multiseries import is_multi, stacked_forecasts_to_long
 from ..panel import Panel, first_differences
@@ -31,7 +31,7 @@ COMMON_PARAMS = {
     "horizon": 1, "strategy": "recursive", "scaler": "standard", "difference": False, "base": None,
     "seasonal_period": None, "n_ensemble": 1, "epochs": 200, "batch_size": 32, "learning_rate": 1e-3,
     "optimizer": "adam", "clipnorm": 1.0, "loss": "mse", "patience": 10, "restore_best_weights": True,
-    "reduce_lr_patience": None, "validation_fraction": 0.2, "dropout": 0.0, "l2": 0.0, "known_future": False,
+    "reduce_lr_patience": None, "validation_fraction": 0.2, "dropout": 0.0, "l2": 0.0, "known_future": False, "calendar": None,
     "seed": 0, "verbose": 0,
 }
 
@@ -124,6 +124,7 @@ class NeuralForecaster(BaseForecaster):
         check_choice(self.difference, (False, True), "difference")
         check_choice(self.restore_best_weights, (False, True), "restore_best_weights")
         check_choice(self.base, BASES, "base")
+        check_calendar_param(self.calendar)
         check_int(self.n_ensemble, "n_ensemble")
         if self.reduce_lr_patience is not None:
             check_int(self.reduce_lr_patience, "reduce_lr_patience")
@@ -152,11 +153,11 @@ class NeuralForecaster(BaseForecaster):
             return 0
         if self.strategy == "recursive":
             # Each fed-back step needs that step's X as a past channel; the last step feeds nothing back.
-            return horizon if self.known_future else horizon - 1
+            return horizon if self._known_future() else horizon - 1
         # Blocks of `horizon` steps: each block after the first needs the previous block's X as past
         # channels; known-future covariates need X for every block's steps.
         n_blocks = -(-horizon // self.horizon)
-        return self.horizon * (n_blocks if self.known_future else n_blocks - 1)
+        return self.horizon * (n_blocks if self._known_future() else n_blocks - 1)
 
     def _out_steps(self):
         return 1 if self.strategy == "recursive" else self.horizon
@@ -223,7 +224,7 @@ class NeuralForecaster(BaseForecaster):
         else:
             self.x_loc_ = self.x_scale_ = None
         chans = self._scaled_channels(ys, Xs, self.scalers_)
-        n_future = 0 if (Xs is None or not self.known_future) else chans[0].shape[1] - 1
+        n_future = 0 if (Xs is None or not self._known_future()) else chans[0].shape[1] - 1
         future = [c[:, 1:] for c in chans] if n_future else None
         core_window, out_steps = self._window_length(), self._out_steps()
         # The seasonal base reads a season back even when the network itself reads fewer lags.
@@ -386,17 +387,20 @@ class NeuralForecaster(BaseForecaster):
                 raise ExogenousError("the model was fitted without X; do not pass X to predict.")
             return None, None
         L, n_fut = self.context_length_, self._future_exog_steps(horizon)
-        if (given or n_fut) and not isinstance(X, dict):
+        calendar_only = X is None and self._calendar() and not self._user_exog_columns()
+        if (given or n_fut) and not isinstance(X, dict) and not calendar_only:
             raise ExogenousError("pass X as a dict {id: DataFrame} covering each series' history and horizon.")
         XH, XF = [], []
         for i, k in enumerate(panel.ids):
             index = panel.index(i)  # only here, with X, is a pandas index needed per series
+            need = index[-L:].append(future_index(index, n_fut)) if n_fut else index[-L:]
+            Xk = self._add_calendar(None if calendar_only else X[k], need) if (given or n_fut) else None
             if given:
-                XH.append(check_exog(X[k], index[-L:], f"X[{k!r}]", self.exog_columns_).to_numpy())
+                XH.append(check_exog(Xk, index[-L:], f"X[{k!r}]", self.exog_columns_).to_numpy())
             else:
                 XH.append(self.X_series_[k].to_numpy()[-L:])
             if n_fut:
-                XF.append(check_exog(X[k], future_index(index, n_fut), f"X[{k!r}]", self.exog_columns_).to_numpy())
+                XF.append(check_exog(Xk, future_index(index, n_fut), f"X[{k!r}]", self.exog_columns_).to_numpy())
         return np.stack(XH), (np.stack(XF) if n_fut else None)
 
     # -- persistence ---------------------------------------------------------------
