@@ -243,8 +243,24 @@ def test_fit_checks_out_before_reading_or_training(files, capsys, monkeypatch):
     (files / "docs").mkdir()
     (files / "docs" / "thesis.tex").write_text("precious")
     code, _, err = run(["fit", "--model", "naive", "--data", files / "series.csv", "--out", files / "docs"], capsys)
-    assert code == 2 and "already holds other files" in err
+    assert code == 2 and "not a saved tsforecast model" in err
     assert (files / "docs" / "thesis.tex").read_text() == "precious"
+
+
+def test_fit_refuses_a_foreign_metadata_json_before_training(files, capsys, monkeypatch):
+    # Any folder with a metadata.json used to pass the early check; save then refused it after training.
+    from tsforecast.models.naive_model import NaiveForecaster
+
+    monkeypatch.setattr(NaiveForecaster, "fit", _must_not_run("training"))
+    out = files / "results"
+    out.mkdir()
+    (out / "metadata.json").write_text('{"author": "me", "experiment": 3}')
+    (out / "notes.txt").write_text("my notes")
+    code, _, err = run(["fit", "--model", "naive", "--data", files / "series.csv", "--out", out], capsys)
+    assert code == 2 and "not a saved tsforecast model" in err and len(err.strip().splitlines()) == 1
+    assert sorted(os.listdir(out)) == ["metadata.json", "notes.txt"]
+    assert (out / "metadata.json").read_text() == '{"author": "me", "experiment": 3}'
+    assert (out / "notes.txt").read_text() == "my notes"
 
 
 def test_predict_and_backtest_check_their_output_files_first(files, capsys, monkeypatch):

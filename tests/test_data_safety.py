@@ -63,6 +63,34 @@ def test_a_folder_with_a_foreign_metadata_json_is_not_a_model(naive, tmp_path):
     assert (tmp_path / "m" / "metadata.json").read_text() == '{"author": "me"}'
 
 
+def test_save_under_a_regular_file_is_refused_with_the_named_error(naive, tmp_path):
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(TargetExistsError, match="a_file is a file"):
+        naive.save(tmp_path / "a_file" / "m")
+    assert _tree(tmp_path) == ["a_file"] and (tmp_path / "a_file").read_text() == "x"
+
+
+def test_is_model_folder_and_check_save_target_agree_with_save(naive, tmp_path):
+    from tsforecast.persistence import check_save_target, is_model_folder
+
+    naive.save(tmp_path / "m")
+    assert is_model_folder(tmp_path / "m")
+    assert check_save_target(tmp_path / "m") == tmp_path / "m"
+    assert check_save_target(tmp_path / "new" / "deeper") == tmp_path / "new" / "deeper"
+    assert not (tmp_path / "new").exists()  # a check writes nothing
+    (tmp_path / "empty").mkdir()
+    assert not is_model_folder(tmp_path / "empty") and check_save_target(tmp_path / "empty")
+    (tmp_path / "foreign").mkdir()
+    (tmp_path / "foreign" / "metadata.json").write_text('{"author": "me"}')
+    assert not is_model_folder(tmp_path / "foreign")
+    (tmp_path / "m" / "README.txt").write_text("notes")
+    assert not is_model_folder(tmp_path / "m")
+    assert not is_model_folder(tmp_path / "m" / "metadata.json")
+    for bad in ("foreign", "m", "m/metadata.json"):
+        with pytest.raises(TargetExistsError):
+            check_save_target(tmp_path / bad)
+
+
 def test_save_into_an_empty_folder_is_fine(naive, tmp_path):
     (tmp_path / "m").mkdir()
     naive.save(tmp_path / "m")

@@ -2,7 +2,6 @@
 
 import os
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
@@ -86,13 +85,9 @@ def test_cards_are_not_shared_mutable_state():
     assert dataset_info("cortez_a1h").protocol["horizon"] == 24
 
 
-def test_traffic_synthetic_is_built_in_and_fast():
-    load_dataset("traffic_synthetic")  # warm-up (imports)
-    start = time.perf_counter()
+def test_traffic_synthetic_is_built_in():
+    # Its load time is measured by experiments/bench_speed.py, not asserted here.
     y, info = load_dataset("traffic_synthetic")
-    elapsed = time.perf_counter() - start
-    print(f"load_dataset('traffic_synthetic'): {elapsed * 1e3:.1f} ms")
-    assert elapsed < 0.5
     assert len(y) == 24 * 7 * 8 == info.rows
     assert y.index.freq == pd.tseries.frequencies.to_offset("h")
     assert y.index[0] == pd.Timestamp("2024-01-01 00:00") and y.index[-1] == pd.Timestamp("2024-02-25 23:00")
@@ -537,16 +532,11 @@ def test_simulator_single_series_and_missing_rate():
         make_traffic(n_series=0)
 
 
-def test_simulator_speed_10000_links():
-    # CPU time is asserted because wall time on a shared 2-core runner depends on the neighbours;
-    # both are printed.
-    wall, cpu = time.perf_counter(), time.process_time()
+def test_simulator_10000_links():
+    # Its wall and CPU time are measured by experiments/bench_speed.py, not asserted here.
     panel = make_traffic(n_series=10_000, length=2_000, seed=0)
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    print(f"make_traffic(n_series=10000, length=2000): {wall:.2f} s wall, {cpu:.2f} s CPU")
     assert len(panel) == 20_000_000 and panel["id"].nunique() == 10_000
     assert np.isfinite(panel["value"]).all() and (panel["value"] > 0).all()
-    assert cpu < 10.0
 
 
 def test_long_file_keeps_ids_that_pandas_would_read_as_missing(tmp_path):

@@ -128,6 +128,18 @@ def test_save_load_round_trip_with_weights_and_a_whole_history_member(tmp_path):
     np.testing.assert_array_equal(loaded.predict_at(y, [50, 120], 3), ens.predict_at(y, [50, 120], 3))
 
 
+def test_tuple_valued_member_params_survive_save_and_load(tmp_path):
+    # JSON turns tuples into lists; a tuple inside a member's params dict must come back as a tuple too.
+    y = make_series(120)
+    models = (("ar", {"lags": (1, 2)}), ("narx", {"hidden": (8,), "lags": 4, "epochs": 1, "batch_size": 32}))
+    ens = EnsembleForecaster(models, combine="mean", horizon=2, seed=0).fit(y)
+    ens.save(tmp_path / "ens")
+    loaded = load_model(tmp_path / "ens")
+    assert loaded.get_params() == ens.get_params()
+    assert loaded.get_params()["models"][1] == ("narx", {"hidden": (8,), "lags": 4, "epochs": 1, "batch_size": 32})
+    np.testing.assert_array_equal(loaded.predict().to_numpy(), ens.predict().to_numpy())
+
+
 def test_member_spellings_are_equivalent_and_lists_become_tuples():
     specs = member_specs(["naive", {"model": "ar", "lags": [1, 2]}, ("seasonal_naive", {"m": 4})])
     assert specs == [("naive", {}), ("ar", {"lags": (1, 2)}), ("seasonal_naive", {"m": 4})]

@@ -56,21 +56,14 @@ def test_windows_are_views():
     assert np.shares_memory(w.inputs, y) and np.shares_memory(w.targets, y)
 
 
-def test_ten_million_points_fast_and_without_allocating_windows():
-    import time
-
+def test_ten_million_points_without_allocating_windows():
+    # The time it takes is measured by experiments/bench_speed.py, not asserted here.
     y = np.random.default_rng(0).normal(size=10_000_000)
     tracemalloc.start()
-    t0 = time.perf_counter()
     w = make_windows(y, lags=256, horizon=1)
-    elapsed = time.perf_counter() - t0
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    full_bytes = w.inputs.shape[0] * 256 * 8
-    print(f"10M points, 256 lags: {elapsed * 1e3:.2f} ms, peak extra memory {peak / 1e6:.3f} MB "
-          f"(materialised windows would be {full_bytes / 1e9:.1f} GB)")
     assert w.inputs.shape == (10_000_000 - 256, 256, 1)
-    assert elapsed < 0.5
     assert peak < 1e6  # bytes; the 10M x 256 array would be 20 GB
 
 

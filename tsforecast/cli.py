@@ -82,16 +82,12 @@ def _write_table(df, path):
 
 
 # -- subcommands ------------------------------------------------------------------
-def _is_model_dir(folder) -> bool:
-    return (Path(folder) / "metadata.json").is_file()
-
-
 def cmd_fit(args):
-    from .outputs import check_output_dir
+    from .persistence import check_save_target
     from .registry import get_forecaster
 
     model = get_forecaster(args.model, **_params(args.param))
-    check_output_dir(args.out, _is_model_dir, "--out model folder")  # before training, not after
+    check_save_target(args.out)  # the check model.save makes, done before reading and training, not after
     y = read_data(args.data, missing=args.missing)
     model.fit(y, missing=args.missing)
     model.save(args.out)

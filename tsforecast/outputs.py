@@ -3,6 +3,8 @@
 Training for an hour and then failing to save is the costliest way to learn that
 ``--out`` points into a read-only folder or at a folder of someone's files.
 These checks write nothing; they only look at the path and its parents.
+Where a model may be saved is decided in one place,
+:func:`tsforecast.persistence.check_save_target` (which uses :func:`check_creatable`).
 """
 
 from __future__ import annotations
@@ -15,19 +17,24 @@ from .exceptions import ConfigError
 TABLE_SUFFIXES = (".csv", ".parquet")
 
 
-def _check_creatable(path: Path, what: str) -> None:
-    """Raise unless ``path`` (absent) could be created: its nearest existing ancestor is a writable folder."""
+def check_creatable(path, what: str, error=ConfigError) -> None:
+    """Raise ``error`` unless an entry at ``path`` could be created (or swapped in) beside its siblings.
+
+    The nearest existing ancestor of ``path.parent`` must be a writable folder:
+    under a regular file nothing can ever be created. Nothing is written.
+    """
+    path = Path(path).absolute()
     parent = path.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
     if not parent.is_dir():
-        raise ConfigError(f"{what} {path} cannot be created: {parent} is a file, not a folder; choose another path.")
-    _check_writable(parent, path, what)
+        raise error(f"{what} {path} cannot be created: {parent} is a file, not a folder; choose another path.")
+    _check_writable(parent, path, what, error)
 
 
-def _check_writable(folder: Path, path: Path, what: str) -> None:
+def _check_writable(folder: Path, path: Path, what: str, error=ConfigError) -> None:
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise ConfigError(f"{what} {path} cannot be written: no write permission in {folder}; choose another path.")
+        raise error(f"{what} {path} cannot be written: no write permission in {folder}; choose another path.")
 
 
 def check_output_dir(path, is_ours, what: str = "output folder") -> Path:
@@ -52,7 +59,7 @@ def check_output_dir(path, is_ours, what: str = "output folder") -> Path:
     if path.exists() and not path.is_dir():
         raise ConfigError(f"{what} {path} is a file; give the path of a new or empty folder.")
     if not path.exists():
-        _check_creatable(path, what)
+        check_creatable(path, what)
         return path
     if any(path.iterdir()) and not is_ours(path):
         raise ConfigError(
@@ -72,5 +79,5 @@ def check_output_file(path, what: str = "output file") -> Path:
     if path.exists():
         _check_writable(path.parent, path, what)
     else:
-        _check_creatable(path, what)
+        check_creatable(path, what)
     return path

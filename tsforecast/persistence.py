@@ -22,6 +22,7 @@ import pandas as pd
 
 from .atomic import atomic_write_dir
 from .exceptions import ModelFileError, TargetExistsError, TSForecastError
+from .outputs import check_creatable
 from .registry import REGISTRY, get_forecaster_class
 
 FORMAT = "tsforecast-model"
@@ -58,8 +59,13 @@ def _jsonable(value):
 
 
 def _tuples(value):
-    # JSON has no tuples; every list-valued parameter of ours is a tuple (units, hidden, order, ...).
-    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+    # JSON has no tuples; every list-valued parameter of ours is a tuple (units, hidden, order, ...),
+    # also inside dicts such as an ensemble member's params: ("narx", {"hidden": (8,)}).
+    if isinstance(value, list):
+        return tuple(_tuples(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _tuples(v) for k, v in value.items()}
+    return value
 
 
 def _class_path(est):
@@ -109,26 +115,53 @@ def _has_format_tag(meta_file: Path) -> bool:
     return isinstance(doc, dict) and doc.get("format") == FORMAT
 
 
-def _check_target(path: Path):
-    """Refuse a target that is not absent, an empty folder or a folder holding only a saved model."""
+def is_model_folder(path) -> bool:
+    """Whether ``path`` is a folder holding a saved tsforecast model and nothing else.
+
+    That is: ``metadata.json`` with ``"format": "tsforecast-model"``, and no
+    files but ``metadata.json``, ``arrays.npz`` and ``net_<i>.keras``. Only such
+    a folder may be replaced by :func:`save_model`.
+    """
+    path = Path(path)
+    if path.is_symlink() or not path.is_dir() or not _has_format_tag(path / "metadata.json"):
+        return False
+    return all(_is_ours(p.name) for p in path.iterdir())
+
+
+def check_save_target(path) -> Path:
+    """Check that a model can be saved at ``path``; nothing is written.
+
+    ``path`` may be absent (its parent folder must be creatable and writable),
+    an empty folder or a model folder (:func:`is_model_folder`), which saving
+    replaces. Call it before training so a bad target fails in a second, not
+    after an hour; :func:`save_model` calls it too.
+
+    Raises
+    ------
+    TargetExistsError
+        ``path`` is a file, a folder holding anything but a saved model, or
+        cannot be created (e.g. it lies under a regular file, or in a folder
+        without write permission).
+    """
+    path = Path(path)
     if path.is_symlink() or (path.exists() and not path.is_dir()):
         raise TargetExistsError(f"{path} exists and is not a folder; choose another path for the model.")
-    if not path.exists():
-        return
-    names = [p.name for p in path.iterdir()]
-    if not names:
-        return
-    if not _has_format_tag(path / "metadata.json"):
-        raise TargetExistsError(
-            f"{path} exists and is not a saved tsforecast model (it holds {sorted(names)[:5]}); nothing was "
-            f"written. Save into a new or empty folder, or delete {path} yourself if you meant to replace it."
-        )
-    foreign = sorted(n for n in names if not _is_ours(n))
-    if foreign:
-        raise TargetExistsError(
-            f"{path} holds a saved model and also files that are not part of it ({foreign[:5]}); nothing was "
-            f"written, so they are not lost. Move them out of {path}, or save the model elsewhere."
-        )
+    if path.exists() and not is_model_folder(path):
+        names = sorted(p.name for p in path.iterdir())
+        if names and not _has_format_tag(path / "metadata.json"):
+            raise TargetExistsError(
+                f"{path} exists and is not a saved tsforecast model (it holds {names[:5]}); nothing was "
+                f"written. Save into a new or empty folder, or delete {path} yourself if you meant to replace it."
+            )
+        foreign = [n for n in names if not _is_ours(n)]
+        if foreign:
+            raise TargetExistsError(
+                f"{path} holds a saved model and also files that are not part of it ({foreign[:5]}); nothing was "
+                f"written, so they are not lost. Move them out of {path}, or save the model elsewhere."
+            )
+    # The new model is built in a temporary folder beside ``path`` and renamed in: the parent must be writable.
+    check_creatable(path, "model folder", TargetExistsError)
+    return path
 
 
 def _remove_model_dir(folder: Path):
@@ -152,14 +185,15 @@ def save_model(est, path):
     Raises
     ------
     TargetExistsError
-        When ``path`` is a file, or a folder with anything but a saved model
-        in it (nothing is written or deleted then).
+        When ``path`` is a file, a folder with anything but a saved model in
+        it, or cannot be created (see :func:`check_save_target`; nothing is
+        written or deleted then).
     """
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(est, "context_length_")
     path = Path(path)
-    _check_target(path)
+    check_save_target(path)
     doc, arrays, networks = _model_doc(est)
 
     def write(tmp: Path):
