@@ -213,3 +213,24 @@ def test_network_calendar_inputs_are_known_future_and_round_trip(tmp_path):
         {"a": y, "b": y * 2})
     out = glob.predict(3, y={"new": y.iloc[:150]})
     np.testing.assert_allclose(out["forecast"].to_numpy(), glob.predict_at(y, [150], 3)[0], rtol=1e-5)
+
+
+def test_season_named_lags_follow_the_frequency():
+    """One recipe for hourly, 5-minute and daily data: 'season' / 'long_season' resolve from the index."""
+    from tsforecast.seasonality import season_lags
+
+    hourly = pd.date_range("2024-01-01", periods=10, freq="h")
+    assert season_lags("season", hourly) == 24 and season_lags("long_season", hourly, 1000) == 168
+    assert season_lags("long_season", hourly, 400) == 24  # a week would leave too little to learn from
+    assert season_lags("long_season", pd.date_range("2024-01-01", periods=5, freq="5min"), 10_000) == 2016
+    assert season_lags("long_season", pd.date_range("2024-01-01", periods=5, freq="D"), 40) == 7
+    with pytest.raises(ParameterError, match="integer"):
+        season_lags("season", pd.RangeIndex(10))
+    y = make_series(200, seed=10)
+    ar = tsf.ARForecaster(lags="season").fit(y)
+    assert ar.order_ == 24 and ar.context_length_ == 24
+    np.testing.assert_allclose(ar.predict(3).to_numpy(), tsf.ARForecaster(lags=24).fit(y).predict(3).to_numpy())
+    net = tsf.NARXForecaster(lags="season", hidden=(4,), **FAST).fit(y)
+    assert net.lags_ == 24 and net.context_length_ == 24 and net.lags == "season"
+    with pytest.raises(ParameterError, match="lags"):
+        tsf.GRUForecaster(lags="fortnight").fit(y)

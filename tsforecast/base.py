@@ -447,3 +447,15 @@ def check_calendar_param(calendar):
     if not isinstance(names, (tuple, list)) or not names or any(n not in CALENDAR_FEATURES for n in names):
         raise ParameterError(f"calendar must be None or a tuple of names from {CALENDAR_FEATURES}, got {calendar!r}.")
     return tuple(names)
+
+
+def check_lag_set(lags) -> list:
+    """Validate an explicit lag set: distinct positive integers, at least one. Returns them sorted."""
+    ok = len(lags) > 0 and all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) and v >= 1
+                               for v in lags)
+    if not ok or len(set(int(v) for v in lags)) != len(lags):
+        raise ParameterError(
+            f"lags must be an integer order, a name from ('season', 'long_season') or a list of distinct positive "
+            f"integers such as [1, 2, 24, 168], got {lags!r}."
+        )
+    return sorted(int(v) for v in lags)

@@ -73,3 +73,27 @@ def resolve_period(value, index, param: str, model: str) -> int:
             f"(the season length in steps, e.g. {param}=24 for hourly data with a daily cycle)."
         )
     return periods[0]
+
+
+SEASON_LAGS = ("season", "long_season")
+"""Lag counts a model can take by name, resolved from the training index's frequency."""
+
+
+def season_lags(spec, index, n=None) -> int:
+    """The number of lags ``spec`` names for data on ``index``.
+
+    ``"season"``: the shortest season (24 for hourly data, 288 for 5-minute data, 7 for daily
+    data). ``"long_season"``: the longest season that leaves at least two thirds of ``n``
+    training points to learn from (a week, 168, for hourly data), else the shortest. So one
+    configuration serves every sampling rate.
+    """
+    if spec not in SEASON_LAGS:
+        raise ParameterError(f"lags must be an integer or one of {SEASON_LAGS}, got {spec!r}.")
+    periods = index_periods(index)
+    if not periods:
+        raise ParameterError(f"lags={spec!r} needs timestamps with a frequency that has a season (hourly, daily, ...); "
+                             f"give lags as an integer instead.")
+    if spec == "season":
+        return periods[0]
+    fitting = [p for p in periods if n is None or 3 * p <= n]
+    return fitting[-1] if fitting else periods[0]

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..base import BaseForecaster, check_calendar_param, check_choice, check_int
+from ..base import BaseForecaster, check_calendar_param, check_choice, check_int, check_lag_set
 from ..exceptions import NotEnoughDataError, ParameterError
+from ..seasonality import SEASON_LAGS, season_lags
 from ..statsmodels_guard import FitWarning, statsmodels_guard  # noqa: F401  (FitWarning re-exported: old import path)
 from .transform import check_transform, forward, inverse
 
@@ -29,8 +30,9 @@ class ARForecaster(BaseForecaster):
 
     Parameters
     ----------
-    lags : "auto", int or sequence of int
-        Order p (lags 1..p), or an explicit set of lags such as
+    lags : "auto", "season", "long_season", int or sequence of int
+        Order p (lags 1..p); ``"season"``/``"long_season"``: p = the shortest / longest season of the
+        training index's frequency (see :func:`tsforecast.seasonality.season_lags`); or an explicit set of lags such as
         ``[1, 2, 3, 24, 168]`` (the other coefficients are zero). ``"auto"``
         picks p in 0..``max_lags`` by ``ic`` with
         ``statsmodels.tsa.ar_model.ar_select_order`` on the training series
@@ -91,7 +93,10 @@ class ARForecaster(BaseForecaster):
     def _check_params(self):
         if isinstance(self.lags, (list, tuple)):
             check_lag_set(self.lags)
-        elif not (isinstance(self.lags, str) and self.lags == "auto"):
+        elif isinstance(self.lags, str):
+            if self.lags != "auto" and self.lags not in SEASON_LAGS:
+                raise ParameterError(f"lags must be 'auto', {SEASON_LAGS}, an integer or a list of lags, got {self.lags!r}.")
+        else:
             check_int(self.lags, "lags", minimum=0)
         check_transform(self.transform)
         check_int(self.max_lags, "max_lags")
@@ -106,7 +111,10 @@ class ARForecaster(BaseForecaster):
     def _lag_list(self):
         """The lags to fit (None for "auto")."""
         if isinstance(self.lags, str):
-            return None
+            y = getattr(self, "y_", None)  # a season's lags are known once the training index is
+            if self.lags == "auto" or y is None:
+                return None
+            return list(range(1, season_lags(self.lags, y.index, len(y)) + 1))
         if isinstance(self.lags, (list, tuple)):
             return sorted(int(v) for v in self.lags)
         return list(range(1, int(self.lags) + 1))
@@ -139,7 +147,7 @@ class ARForecaster(BaseForecaster):
                 f"points, got {len(y)}; use a longer series or fewer lags / exogenous inputs."
             )
         with statsmodels_guard("ARForecaster fit"):
-            if self.lags == "auto":
+            if self._lag_list() is None:
                 sel = ar_select_order(y, self.max_lags, ic=self.ic, trend=self.trend, exog=E,
                                       hold_back=max(self.max_lags, q), glob=False)
                 lags = [] if sel.ar_lags is None else list(sel.ar_lags)
@@ -197,13 +205,3 @@ class ARForecaster(BaseForecaster):
         return {"lags": "auto", "max_lags": 4}
 
 
-def check_lag_set(lags) -> list:
-    """Validate an explicit lag set: distinct positive integers, at least one."""
-    ok = len(lags) > 0 and all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) and v >= 1
-                               for v in lags)
-    if not ok or len(set(int(v) for v in lags)) != len(lags):
-        raise ParameterError(
-            f"lags must be 'auto', an integer order, or a list of distinct positive integers such as "
-            f"[1, 2, 24, 168], got {lags!r}."
-        )
-    return sorted(int(v) for v in lags)

@@ -17,12 +17,12 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.utils.validation import check_is_fitted
 
-from ..base import BaseForecaster, check_int
+from ..base import BaseForecaster, check_int, check_lag_set
 from ..exceptions import ExogenousError, FrequencyError, InvalidInputError, NotEnoughDataError, ParameterError
 from ..seasonality import index_periods
 from ..statsmodels_guard import statsmodels_guard
 from ..validation import check_horizon, check_series
-from .ar_model import ARForecaster, check_lag_set
+from .ar_model import ARForecaster
 from .transform import check_transform, forward, inverse
 
 

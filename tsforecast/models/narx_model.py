@@ -2,8 +2,7 @@
 
 import numpy as np
 
-from ..base import check_int
-from ..exceptions import ParameterError
+from ..base import check_int, check_lag_set
 from .neural_base import NeuralForecaster
 
 
@@ -16,9 +15,10 @@ class NARXForecaster(NeuralForecaster):
 
     Parameters
     ----------
-    lags : int or list of int
-        p, target delays ``1..p``; or an explicit lag set such as ``[1, 2, 3, 24, 168]``
-        (seasonal lags without feeding the network a week of inputs).
+    lags : int, "season", "long_season" or list of int
+        p, target delays ``1..p``; ``"season"``/``"long_season"``: p = the shortest / longest season of
+        the training index's frequency (24 / 168 for hourly data; see
+        :func:`tsforecast.seasonality.season_lags`); or an explicit lag set such as ``[1, 2, 3, 24, 168]``.
     exog_lags : int, optional
         q, delays of each exogenous input (defaults to ``lags``).
     hidden : tuple of int
@@ -63,16 +63,17 @@ class NARXForecaster(NeuralForecaster):
     _params = {"lags": 24, "exog_lags": None, "hidden": (32,), "activation": "tanh"}
 
     def _lag_set(self):
-        return list(range(1, self.lags + 1)) if isinstance(self.lags, (int, np.integer)) else [int(v) for v in self.lags]
+        lags = getattr(self, "lags_", None) or self.lags
+        if isinstance(lags, str):  # a season's name, before fit resolves it
+            return [1]
+        return list(range(1, lags + 1)) if isinstance(lags, (int, np.integer)) else [int(v) for v in lags]
 
     def _q(self):
         return max(self._lag_set()) if self.exog_lags is None else self.exog_lags
 
     def _check_params(self):
         if isinstance(self.lags, (list, tuple)):
-            if not self.lags or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in self.lags) \
-                    or len(set(self.lags)) != len(self.lags):
-                raise ParameterError(f"lags must be an int or a list of distinct positive ints, got {self.lags!r}.")
+            check_lag_set(self.lags)
             check_int(self._q(), "exog_lags")
             super()._check_params_except_lags()
             return

@@ -18,6 +18,7 @@ from ..exceptions import ExogenousError, InvalidInputError, NotEnoughDataError, 
 from ..multiseries import is_multi, stacked_forecasts_to_long
 from ..panel import Panel, first_differences
 from ..scaling import SCALERS, Scaler
+from ..seasonality import SEASON_LAGS, season_lags
 from ..validation import check_exog, future_index
 from ..windowing import WindowSource
 
@@ -107,11 +108,19 @@ class NeuralForecaster(BaseForecaster):
         raise NotImplementedError
 
     def _window_length(self):
-        return self.lags
+        return self._n_lags()
+
+    def _n_lags(self):
+        """``lags`` as a number: a season's name is resolved in fit from the training index."""
+        return getattr(self, "lags_", None) or (self.lags if not isinstance(self.lags, str) else 1)
+
+    def _resolve_lags(self, index, n):
+        self.lags_ = season_lags(self.lags, index, n) if isinstance(self.lags, str) else self.lags
 
     # -- parameters -----------------------------------------------------------
     def _check_params(self):
-        check_int(self.lags, "lags")
+        if not (isinstance(self.lags, str) and self.lags in SEASON_LAGS):
+            check_int(self.lags, "lags")
         self._check_params_except_lags()
 
     def _check_params_except_lags(self):
@@ -187,6 +196,7 @@ class NeuralForecaster(BaseForecaster):
         return int(periods[0])
 
     def _fit(self, y, X):
+        self._resolve_lags(self.y_.index, len(y))
         self.period_ = self._resolve_period(self.y_.index)
         self.scalers_ = [Scaler(self._series_scaler()).fit(self._changes(y))]
         self._train([y], None if X is None else [X])
@@ -202,7 +212,9 @@ class NeuralForecaster(BaseForecaster):
         self.series_ = series
         self.X_series_ = Xs
         self.exog_columns_ = None if Xs is None else list(next(iter(Xs.values())).columns)
-        self.period_ = self._resolve_period(next(iter(series.values())).index)
+        first = next(iter(series.values())).index
+        self._resolve_lags(first, min(len(s) for s in series.values()))
+        self.period_ = self._resolve_period(first)
         self.scalers_ = [Scaler(self._series_scaler()).fit(self._changes(s.to_numpy())) for s in series.values()]
         self._train([s.to_numpy() for s in series.values()], None if Xs is None else [x.to_numpy() for x in Xs.values()])
 
@@ -231,8 +243,10 @@ class NeuralForecaster(BaseForecaster):
         window = max(core_window, self.period_ or 0)
         short = min(len(c) for c in chans)
         if short < window + out_steps:
-            raise NotEnoughDataError(f"base='seasonal' with a season of {self.period_} steps needs series of at least "
-                                     f"{window + out_steps + int(self.difference)} points to train on; got {short}.")
+            why = f"a window of {window} steps" + (f" (base='seasonal' reads {self.period_} back)" if self.period_ else "")
+            raise NotEnoughDataError(f"{why} and {out_steps} output step(s) need series of at least "
+                                     f"{window + out_steps + int(self.difference)} points to train on; got "
+                                     f"{short + int(self.difference)}. Use fewer lags or a longer series.")
         source = WindowSource(chans, window, out_steps, future)
         train, val = source.split(self.validation_fraction)
         if self.strategy == "direct":
@@ -406,7 +420,7 @@ class NeuralForecaster(BaseForecaster):
     # -- persistence ---------------------------------------------------------------
     def _get_state(self):
         meta = {"scalers": [s.get_state() for s in self.scalers_], "n_channels": self.n_channels_,
-                "n_future": self.n_future_, "history": self.history_, "period": self.period_}
+                "n_future": self.n_future_, "history": self.history_, "period": self.period_, "lags": self.lags_}
         arrays = {} if self.x_loc_ is None else {"x_loc": self.x_loc_, "x_scale": self.x_scale_}
         return meta, arrays, list(self.networks_)
 
@@ -416,6 +430,7 @@ class NeuralForecaster(BaseForecaster):
         self.x_loc_, self.x_scale_ = arrays.get("x_loc"), arrays.get("x_scale")
         self.networks_ = networks
         self.period_ = meta.get("period")
+        self.lags_ = meta.get("lags", self.lags)
 
     @classmethod
     def _test_params(cls):

@@ -10,8 +10,9 @@ class RNNForecaster(NeuralForecaster):
 
     Parameters
     ----------
-    lags : int
-        Input window length (steps the encoder reads).
+    lags : int, "season" or "long_season"
+        Input window length (steps the encoder reads); a season's name takes it from the training
+        index's frequency (see :func:`tsforecast.seasonality.season_lags`).
     horizon : int
         Steps forecast at once.
     units : int or tuple of int

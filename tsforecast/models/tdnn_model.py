@@ -13,8 +13,8 @@ class TDNNForecaster(NeuralForecaster):
 
     Parameters
     ----------
-    lags : int
-        Input window length.
+    lags : int, "season" or "long_season"
+        Input window length; a season's name takes it from the training index's frequency.
     delays : int
         Delays per layer (kernel size).
     filters : int
