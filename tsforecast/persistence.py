@@ -58,13 +58,14 @@ def _jsonable(value):
     return value
 
 
-def _tuples(value):
+def json_tuples(value):
+    """Parameters read back from JSON: lists become the tuples they were (also inside dicts)."""
     # JSON has no tuples; every list-valued parameter of ours is a tuple (units, hidden, order, ...),
     # also inside dicts such as an ensemble member's params: ("narx", {"hidden": (8,)}).
     if isinstance(value, list):
-        return tuple(_tuples(v) for v in value)
+        return tuple(json_tuples(v) for v in value)
     if isinstance(value, dict):
-        return {k: _tuples(v) for k, v in value.items()}
+        return {k: json_tuples(v) for k, v in value.items()}
     return value
 
 
@@ -300,7 +301,7 @@ def load_model(path):
 
 def _rebuild(doc, arrays, networks):
     name = next(k for k, v in REGISTRY.items() if v == doc["class"])
-    est = get_forecaster_class(name)(**{k: _tuples(v) for k, v in doc["params"].items()})
+    est = get_forecaster_class(name)(**{k: json_tuples(v) for k, v in doc["params"].items()})
     try:
         est._check_params()
     except TSForecastError as exc:

@@ -18,6 +18,7 @@ from sklearn.base import clone
 
 from ..base import BaseForecaster, check_choice, check_int
 from ..exceptions import InvalidInputError, ParameterError
+from ..persistence import json_tuples
 from ..registry import get_forecaster_class
 
 COMBINES = ("median", "mean", "weighted")
@@ -64,11 +65,7 @@ def _member_spec(i, spec):
         get_forecaster_class(name)
     except ParameterError as exc:
         raise ParameterError(f"models[{i}]: {exc}") from None
-    return name, {str(k): _tuples(v) for k, v in params.items()}
-
-
-def _tuples(value):
-    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+    return name, {str(k): json_tuples(v) for k, v in params.items()}
 
 
 def combine_forecasts(F: np.ndarray, combine: str, weights=None) -> np.ndarray:
