@@ -256,8 +256,7 @@ def _run_spec(label, run, seed, where, base_dir):
     baseline = run.get("baseline")
     if baseline is not None and baseline not in models:
         raise ConfigError(f"baseline {baseline!r} in {where} is not one of the models {sorted(models)}.")
-    if any(m.global_ for m in models.values()) and series is None:
-        raise ConfigError(f"{where}: global models need a multi-series dataset and a series selector (e.g. series = \"all\").")
+    # global = true on a single series is a model fitted on that series: one recipe serves both kinds of data.
     return RunSpec(label or Path(dataset).stem, dataset, column, series, missing, protocol, models, baseline, base_dir)
 
 

@@ -1,0 +1,41 @@
+"""The traffic recipe (experiments/network_traffic.toml) is one set of model settings for every dataset."""
+
+from pathlib import Path
+
+import pytest
+
+from tsforecast.experiment.config import load_config
+
+RECIPE = Path(__file__).resolve().parents[1] / "experiments" / "network_traffic.toml"
+
+
+@pytest.mark.parametrize("profile", ["quick", "full"])
+def test_every_dataset_gets_the_same_models(profile):
+    cfg = load_config(RECIPE, profile=profile)
+    assert len(cfg.runs) >= (2 if profile == "quick" else 4)
+    first = {label: (spec.model, spec.params, spec.global_) for label, spec in cfg.runs[0].models.items()}
+    for run in cfg.runs[1:]:
+        assert {label: (spec.model, spec.params, spec.global_) for label, spec in run.models.items()} == first, run.label
+    assert {r.dataset for r in cfg.runs} >= ({"cortez_a1h", "cortez_a5m"} if profile == "quick" else
+                                             {"cortez_a1h", "cortez_a5m", "cortez_a1d", "milan_cells"})
+
+
+def test_recipe_sets_nothing_per_dataset_but_data_and_protocol():
+    import tomllib
+
+    raw = tomllib.loads(RECIPE.read_text())
+    tables = list(raw.get("datasets", {}).values()) + list(raw.get("profiles", {}).get("full", {}).get("datasets", {}).values())
+    for table in tables:
+        assert "models" not in table, table
+
+
+def test_recipe_seasons_and_windows_follow_the_frequency():
+    """The season-based settings resolve to each frequency's own seasons (no data needed: index only)."""
+    import pandas as pd
+
+    from tsforecast.seasonality import season_lags
+
+    for freq, n_train, season, long_season in (("h", 820, 24, 168), ("5min", 9848, 288, 2016), ("D", 34, 7, 7)):
+        index = pd.date_range("2005-06-07", periods=4, freq=freq)
+        assert season_lags("season", index, n_train) == season
+        assert season_lags("long_season", index, n_train) == long_season
