@@ -239,8 +239,8 @@ def test_arima_with_exog_equals_statsmodels():
     np.testing.assert_allclose(batched, loop, rtol=1e-8)
 
 
-def test_arima_batched_origins_are_faster_than_one_filter_per_origin():
-    """Measured speed-up of the one-pass ``_predict_origins`` over the base class's per-origin loop."""
+def test_arima_batched_origins_equal_one_filter_per_origin():
+    """The one-pass ``_predict_origins`` equals the base class's per-origin loop; the speed-up is printed, not asserted."""
     y = seasonal_series(600)
     model = _quiet(ARIMAForecaster(order=(2, 1, 1), trend="c").fit, y.iloc[:300])
     origins = np.arange(300, 590)
@@ -254,7 +254,6 @@ def test_arima_batched_origins_are_faster_than_one_filter_per_origin():
     np.testing.assert_allclose(fast[::29], slow, rtol=1e-8)
     print(f"\nARIMA(2,1,1) {len(origins)} origins: one pass {len(origins) / t_fast:.0f} origins/s, "
           f"per-origin filter {len(origins) / t_slow:.0f} origins/s ({t_slow / t_fast:.0f}x)")
-    assert t_slow > 5 * t_fast
 
 
 # -- Holt-Winters --------------------------------------------------------------------------------------------------------
@@ -295,7 +294,8 @@ def test_holt_winters_equals_statsmodels(kw):
     np.testing.assert_allclose(batched, loop_ours, rtol=1e-8)
 
 
-def test_holt_winters_batched_origins_are_faster_than_one_pass_per_origin():
+def test_holt_winters_batched_origins_equal_one_pass_per_origin():
+    """The one-pass ``_predict_origins`` equals the per-origin loop; the speed-up is printed, not asserted."""
     y = seasonal_series(1000, m=24)
     model = _quiet(HoltWintersForecaster(seasonal_periods=24, maxiter=100).fit, y.iloc[:300])
     origins = np.arange(300, 976)
@@ -309,7 +309,6 @@ def test_holt_winters_batched_origins_are_faster_than_one_pass_per_origin():
     np.testing.assert_allclose(fast[::52], slow, rtol=1e-8)
     print(f"\nHolt-Winters m=24 {len(origins)} origins: one pass {len(origins) / t_fast:.0f} origins/s, "
           f"per-origin smoothing {len(origins) / t_slow:.0f} origins/s ({t_slow / t_fast:.0f}x)")
-    assert t_slow > 5 * t_fast
 
 
 # -- errors and warnings ---------------------------------------------------------------------------------------------

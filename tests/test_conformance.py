@@ -27,6 +27,8 @@ def _instance(name):
     return cls(**cls._test_params())
 
 
+# The registry alone decides what is tested: a newly registered model is run through every
+# check with its own ``_test_params()``; exports are tested in tests/test_registry.py.
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
 @pytest.mark.parametrize("name", list_forecasters())
 def test_conformance(name, check):
@@ -104,15 +106,6 @@ def test_suite_catches_lookahead():
 
     with pytest.raises(AssertionError, match="changed forecasts"):
         check_no_lookahead(_PeekingForecaster())
-
-
-def test_every_registered_forecaster_is_a_top_level_name():
-    import tsforecast
-
-    for name in list_forecasters():
-        cls = get_forecaster_class(name)
-        assert getattr(tsforecast, cls.__name__, None) is cls, f"tsforecast.{cls.__name__} is not exported"
-        assert cls.__name__ in tsforecast.__all__
 
 
 def test_data_safety_checks_are_part_of_the_suite():

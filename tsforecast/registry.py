@@ -27,16 +27,67 @@ REGISTRY = {
 
 
 def list_forecasters() -> list:
-    """Short names of all registered forecasters."""
+    """Short names of all registered forecasters.
+
+    Returns
+    -------
+    list of str
+        The keys of :data:`REGISTRY`, sorted.
+    """
     return sorted(REGISTRY)
 
 
-def get_forecaster_class(name: str):
-    try:
-        module, cls = REGISTRY[name].split(":")
-    except KeyError:
-        raise ParameterError(f"unknown model {name!r}; choose one of {list_forecasters()}.") from None
+def class_names() -> dict:
+    """Class name of every registered forecaster, mapped to its import path.
+
+    Returns
+    -------
+    dict
+        ``{"ARForecaster": "tsforecast.models.ar_model:ARForecaster", ...}``, read from
+        :data:`REGISTRY` at each call (nothing is imported). ``tsforecast`` exports exactly
+        these names, so registering a model exports it.
+    """
+    return {path.rsplit(":", 1)[1]: path for path in REGISTRY.values()}
+
+
+def load_class(path: str):
+    """Import a class from a ``"package.module:ClassName"`` registry path.
+
+    Parameters
+    ----------
+    path : str
+        An import path as stored in :data:`REGISTRY`.
+
+    Returns
+    -------
+    type
+        The class; its module is imported on first use.
+    """
+    module, cls = path.split(":")
     return getattr(importlib.import_module(module), cls)
+
+
+def get_forecaster_class(name: str):
+    """The forecaster class registered under a short name.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`REGISTRY`, e.g. ``"ar"``.
+
+    Returns
+    -------
+    type
+        The forecaster class (its module is imported on first use).
+
+    Raises
+    ------
+    ParameterError
+        If ``name`` is not registered.
+    """
+    if name not in REGISTRY:
+        raise ParameterError(f"unknown model {name!r}; choose one of {list_forecasters()}.")
+    return load_class(REGISTRY[name])
 
 
 def get_forecaster(name: str, **params):

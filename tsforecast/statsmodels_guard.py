@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from .exceptions import TSForecastError, InvalidInputError
+from .threads import STATSMODELS_BLAS_THREADS, blas_threads
 
 
 class FitWarning(UserWarning):
@@ -60,8 +61,31 @@ def statsmodels_guard(what: str):
     are silenced. ``LinAlgError``/``ValueError``/``IndexError`` raised inside
     statsmodels become :class:`~tsforecast.exceptions.InvalidInputError`; the
     same errors raised by tsforecast code propagate unchanged.
+
+    The block runs with BLAS limited to one thread (:func:`~tsforecast.threads.blas_threads`):
+    statsmodels' linear algebra here is small, and multi-threaded BLAS stalls when
+    TensorFlow's threads or other processes hold the cores.
+
+    Parameters
+    ----------
+    what : str
+        What is being run, e.g. ``"ARForecaster fit"``; starts the error and warning messages.
+
+    Yields
+    ------
+    None
+
+    Raises
+    ------
+    InvalidInputError
+        For ``LinAlgError``/``ValueError``/``IndexError`` raised inside statsmodels.
+
+    Warns
+    -----
+    FitWarning
+        When statsmodels reported non-convergence.
     """
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, blas_threads(STATSMODELS_BLAS_THREADS):
         warnings.simplefilter("always")
         try:
             yield
