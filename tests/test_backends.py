@@ -1,4 +1,4 @@
-"""Backend independence of the neural code, and the tf.data streaming training path."""
+"""Backend independence of the neural code."""
 
 import ast
 import importlib.util
@@ -8,13 +8,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import tsforecast as tsf
-import tsforecast.nn.training as training
-from tsforecast.testing import make_series
-from tsforecast.windowing import WindowSource
 
 PACKAGE = Path(tsf.__file__).parent
 
@@ -79,28 +75,3 @@ def test_lstm_fits_saves_and_loads_on_jax(tmp_path):
                          text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-3000:]
     assert res.stdout.startswith("OK")
-
-
-def test_streaming_path_trains_like_in_memory(monkeypatch):
-    y = make_series(300)
-    params = dict(lags=12, horizon=3, units=6, epochs=4, patience=4, validation_fraction=0.2, seed=0)
-    calls = []
-    real = WindowSource.tf_dataset
-
-    def spy(self, *a, **k):
-        calls.append(len(a[0]))
-        return real(self, *a, **k)
-
-    in_memory = tsf.LSTMForecaster(**params).fit(y)
-    monkeypatch.setattr(training, "MAX_IN_MEMORY", 0)
-    monkeypatch.setattr(WindowSource, "tf_dataset", spy)
-    streamed = tsf.LSTMForecaster(**params).fit(y)
-    assert calls, "MAX_IN_MEMORY=0 did not switch training to the tf.data path"
-    n_win = 300 - 12 - 3 + 1
-    assert sum(calls) == n_win - 2, calls  # train + validation windows (2 dropped at the split boundary)
-    a, b = np.array(in_memory.history_[0]["loss"]), np.array(streamed.history_[0]["loss"])
-    assert np.all(np.isfinite(b)) and b[-1] < b[0], "streamed training did not reduce the loss"
-    # Same data and network, different batch order: the loss curves agree closely, not bit for bit.
-    np.testing.assert_allclose(b, a, rtol=0.25)
-    np.testing.assert_allclose(streamed.history_[0]["val_loss"], in_memory.history_[0]["val_loss"], rtol=0.25)
-    assert np.all(np.isfinite(streamed.predict().to_numpy()))

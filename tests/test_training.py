@@ -1,4 +1,4 @@
-"""The shared training routine: zero-weight padding of batches and fixed-shape prediction."""
+"""The shared training routine: streamed, zero-weight-padded batches and fixed-shape prediction."""
 
 import keras
 import numpy as np
@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tsforecast.nn.training import make_loss, pad_to_batches, predict_batched
+from tsforecast.nn.training import WindowBatches, make_loss, pad_to_batches, predict_batched, train_network
+from tsforecast.windowing import WindowSource
 
 
 def _net(seed=0, n_in=6, n_out=3):
@@ -63,9 +64,6 @@ def test_predict_batched_equals_one_direct_call(n, batch):
 
 
 def test_without_validation_early_stopping_watches_the_exact_mean_over_real_windows():
-    from tsforecast.nn.training import train_network
-    from tsforecast.windowing import WindowSource
-
     z = np.random.default_rng(0).normal(size=(33 + 8 + 2 - 1, 1))  # 33 windows: one real row in the last batch
     source = WindowSource([z], 8, 2, None)
     train, val = source.split(0.0)
@@ -76,3 +74,71 @@ def test_without_validation_early_stopping_watches_the_exact_mean_over_real_wind
     by_hand = np.mean((np.asarray(net(x.astype("float32"))) - y) ** 2)
     assert len(train) == 33
     np.testing.assert_allclose(hist.history["train_loss"], by_hand, rtol=1e-4)
+
+
+def _epochs(batches, n_epochs):
+    """What Keras sees: each epoch begins, then asks for every batch in turn."""
+    out = []
+    for _ in range(n_epochs):
+        batches.on_epoch_begin()
+        out.append([batches[i] for i in range(len(batches))])
+        batches.on_epoch_end()
+    return out
+
+
+@settings(max_examples=20, deadline=None)
+@given(n_series=st.integers(1, 3), length=st.integers(12, 60), batch=st.integers(1, 16), future=st.booleans(),
+       seed=st.integers(0, 1000))
+def test_window_batches_stream_every_window_once_per_epoch(n_series, length, batch, future, seed):
+    rng = np.random.default_rng(seed)
+    lags, horizon = 5, 3
+    series = [rng.normal(size=(length + i, 2)) for i in range(n_series)]
+    fut = [rng.normal(size=(len(s), 1)) for s in series] if future else None
+    source = WindowSource(series, lags, horizon, fut)
+    starts, _ = source.split(0.0)
+    x_all, y_all, f_all = source.gather(starts)
+    epochs = _epochs(WindowBatches(source, starts, batch, slice(1, 3), seed=seed), 2)
+    for epoch in epochs:
+        seen = []
+        for x, y, w in epoch:
+            past = x[0] if future else x
+            assert isinstance(x, tuple) == future
+            assert len(past) == len(y) == len(w) == batch  # one shape for every batch
+            real = w == 1
+            assert set(np.unique(w)) <= {0.0, 1.0} and not past[~real].any() and not y[~real].any()
+            for p, t, *f in zip(past[real], y[real], *([x[1][real]] if future else [])):
+                # Find the window by its inputs, then check its targets against a direct gather.
+                (k,) = np.flatnonzero((x_all == p).all(axis=(1, 2)))[:1]
+                np.testing.assert_array_equal(t, y_all[k, 1:3])
+                if future:
+                    np.testing.assert_array_equal(f[0], f_all[k, 1:3])
+                seen.append(k)
+        assert sorted(seen) == list(range(len(starts)))  # every window exactly once
+        assert all(w.all() for _, _, w in epoch[:-1]), "only the last batch carries padding"
+    again = _epochs(WindowBatches(source, starts, batch, slice(1, 3), seed=seed), 2)
+    for a, b in zip(sum(epochs, []), sum(again, [])):  # the seed fixes the order, epoch after epoch
+        for u, v in zip(a, b):
+            np.testing.assert_array_equal(u if not isinstance(u, tuple) else u[0], v if not isinstance(v, tuple) else v[0])
+
+
+def test_window_batches_reshuffle_each_epoch_and_keep_order_without_seed():
+    source = WindowSource([np.arange(200.0)[:, None]], 4, 1)
+    starts, _ = source.split(0.0)
+    firsts = [[float(x[0, 0, 0]) for x, _, _ in epoch] for epoch in _epochs(WindowBatches(source, starts, 8, seed=0), 3)]
+    assert firsts[0] != firsts[1] != firsts[2]
+    plain = _epochs(WindowBatches(source, starts, 8), 1)[0]
+    np.testing.assert_array_equal(np.concatenate([x[:, 0, 0] for x, _, _ in plain])[: len(starts)], starts)
+
+
+def test_training_is_reproducible_with_the_seed():
+    z = np.random.default_rng(2).normal(size=(120, 1))
+    source = WindowSource([z], 8, 2, None)
+    train, val = source.split(0.2)
+    weights = []
+    for seed in (5, 5, 6):
+        keras.utils.set_random_seed(0)  # same initial network every time: only the shuffle seed varies
+        net = keras.Sequential([keras.Input((8, 1)), keras.layers.Flatten(), keras.layers.Dense(2)])
+        train_network(net, source, train, val, epochs=3, batch_size=16, seed=seed, restore_best_weights=False)
+        weights.append(np.concatenate([w.ravel() for w in net.get_weights()]))
+    np.testing.assert_array_equal(weights[0], weights[1])
+    assert not np.array_equal(weights[0], weights[2]), "the seed did not change the batch order"

@@ -1,15 +1,18 @@
-"""Windowing against a plain Python loop, views not copies, tf.data streaming, splits."""
+"""Windowing against a plain Python loop, views not copies, splits, and one module that cuts windows."""
 
+import re
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import tsforecast
 from tsforecast import make_windows, train_val_split
-from tsforecast.exceptions import NotEnoughDataError, ParameterError
-from tsforecast.windowing import WindowSource, split_positions
+from tsforecast.exceptions import InvalidInputError, NotEnoughDataError, ParameterError
+from tsforecast.windowing import WindowSource, origin_windows, split_positions, windows_at
 
 
 def loop_windows(y, lags, horizon, X=None, F=None, stride=1):
@@ -87,18 +90,53 @@ def test_split_too_short_disables_validation():
     assert list(tr) == [0] and len(va) == 0
 
 
-def test_window_source_gather_and_tf_dataset_match_make_windows():
+def test_window_source_gather_matches_make_windows():
     rng = np.random.default_rng(1)
     a = rng.normal(size=(40, 2))
     b = rng.normal(size=(30, 2))
-    src = WindowSource([a, b], lags=6, horizon=3)
+    fa, fb = rng.normal(size=(40, 1)), rng.normal(size=(30, 1))
+    src = WindowSource([a, b], lags=6, horizon=3, future=[fa, fb])
     starts = np.concatenate(src.per_series)
-    past, tgt, _ = src.gather(starts)
-    wa = make_windows(a[:, 0], 6, 3, X=a[:, 1:])
-    wb = make_windows(b[:, 0], 6, 3, X=b[:, 1:])
+    past, tgt, fut = src.gather(starts)
+    wa = make_windows(a[:, 0], 6, 3, X=a[:, 1:], future_X=fa)
+    wb = make_windows(b[:, 0], 6, 3, X=b[:, 1:], future_X=fb)
+    assert past.dtype == tgt.dtype == fut.dtype == np.float32
     np.testing.assert_allclose(past, np.concatenate([wa.inputs, wb.inputs]).astype(np.float32))
     np.testing.assert_allclose(tgt, np.concatenate([wa.targets, wb.targets]).astype(np.float32))
-    batches = list(src.tf_dataset(starts, batch_size=16, shuffle=False).as_numpy_iterator())
-    np.testing.assert_allclose(np.concatenate([x for x, _ in batches]), past)
-    np.testing.assert_allclose(np.concatenate([t for _, t in batches]), tgt)
-    assert max(len(x) for x, _ in batches) == 16  # streamed in batches, never all at once
+    np.testing.assert_allclose(fut, np.concatenate([wa.future, wb.future]).astype(np.float32))
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 40), length=st.integers(1, 8), k=st.integers(0, 3), m=st.integers(0, 12),
+       seed=st.integers(0, 10_000))
+def test_windows_at_and_origin_windows_match_slicing(n, length, k, m, seed):
+    rng = np.random.default_rng(seed)
+    values = rng.normal(size=(n, k) if k else n)
+    if n < length:
+        with pytest.raises(InvalidInputError):
+            windows_at(values, length, [0])
+        return
+    starts = rng.integers(0, n - length + 1, size=m)
+    got = windows_at(values, length, starts)
+    assert got.shape == (m, length) + ((k,) if k else ()) and got.dtype == values.dtype
+    for row, s in zip(got, starts):
+        np.testing.assert_array_equal(row, values[s : s + length])
+    origins = starts + length
+    for row, o in zip(origin_windows(values, length, origins), origins):
+        np.testing.assert_array_equal(row, values[o - length : o])
+
+
+def test_windows_at_refuses_starts_outside_the_series():
+    y = np.arange(10.0)
+    for bad in ([-1], [8], [0, 9]):
+        with pytest.raises(InvalidInputError):
+            windows_at(y, 3, bad)
+    with pytest.raises(InvalidInputError):
+        origin_windows(y, 3, [2])  # needs 3 points before the origin
+
+
+def test_only_the_windowing_module_cuts_windows():
+    package = Path(tsforecast.__file__).parent
+    pattern = re.compile(r"\b(sliding_window_view|as_strided)\b")
+    users = sorted(str(f.relative_to(package)) for f in package.rglob("*.py") if pattern.search(f.read_text()))
+    assert users == ["windowing.py"], f"strided windows outside tsforecast/windowing.py: {users}"

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
@@ -26,6 +25,7 @@ from .exceptions import (
     ParameterError,
 )
 from .validation import check_exog, check_horizon, check_series, future_index
+from .windowing import origin_windows, windows_at
 
 
 CALENDAR_PREFIX = "calendar_"
@@ -349,12 +349,12 @@ class BaseForecaster(BaseEstimator):
             )
         if L is None:
             return self._predict_origins(values, Xv, origins, n_fut, horizon)
-        Y = sliding_window_view(values, L)[origins - L]
+        Y = origin_windows(values, L, origins)
         XH = XF = None
         if Xv is not None:
-            XH = sliding_window_view(Xv, L, axis=0).transpose(0, 2, 1)[origins - L]
+            XH = origin_windows(Xv, L, origins)
             if n_fut:
-                XF = sliding_window_view(Xv, n_fut, axis=0).transpose(0, 2, 1)[origins]
+                XF = windows_at(Xv, n_fut, origins)
         return self._checked_predict(Y, XH, XF, horizon)
 
     def _predict_origins(self, values, Xv, origins, n_fut, horizon) -> np.ndarray:

@@ -1,9 +1,10 @@
 """Windowing of time series into supervised (inputs, targets) pairs.
 
 Windows are strided *views* of the series (``sliding_window_view``): building
-them costs O(1) memory whatever the number of windows. The ``tf.data`` path
-gathers windows batch by batch, so training on a long series never holds all
-windows in memory.
+them costs O(1) memory whatever the number of windows. This is the only module
+that cuts windows: :func:`windows_at` / :func:`origin_windows` copy out just the
+windows of one batch (training batches, prediction origins), so training on a
+long series never holds all its windows in memory.
 """
 
 from __future__ import annotations
@@ -38,6 +39,55 @@ def _positive_int(value, name):
 def n_windows(n: int, lags: int, horizon: int, stride: int = 1) -> int:
     """Number of complete windows in a series of length ``n``."""
     return max(0, (n - lags - horizon) // stride + 1)
+
+
+def _strided(values, length):
+    """All windows of ``length`` rows as a view: (n - length + 1, length) or (n - length + 1, length, k)."""
+    view = sliding_window_view(values, length, axis=0)
+    return view if values.ndim == 1 else view.transpose(0, 2, 1)
+
+
+def windows_at(values, length, starts) -> np.ndarray:
+    """The windows ``values[s : s + length]`` for each ``s`` in ``starts``, stacked.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n,) or (n, k)
+    length : int
+    starts : array-like of int, shape (m,)
+        Window starts, each in ``[0, n - length]``.
+
+    Returns
+    -------
+    ndarray of shape (m, length) or (m, length, k)
+        A new array holding only these ``m`` windows, in the dtype of ``values``.
+
+    Examples
+    --------
+    >>> windows_at(np.arange(6.0), 2, [4, 0]).tolist()
+    [[4.0, 5.0], [0.0, 1.0]]
+    """
+    starts = np.asarray(starts, dtype=np.int64)
+    n_start = len(values) - length + 1
+    # A negative start would silently wrap to the end of the series.
+    if starts.size and (starts.min() < 0 or starts.max() >= n_start):
+        raise InvalidInputError(f"window starts must lie in [0, {n_start - 1}] for windows of {length} "
+                                f"of {len(values)} rows, got [{starts.min()}, {starts.max()}].")
+    return _strided(values, length)[starts]
+
+
+def origin_windows(values, length, origins) -> np.ndarray:
+    """The ``length`` rows before each origin: ``values[o - length : o]`` for each ``o`` in ``origins``.
+
+    The contexts a fixed-context model forecasts from (see
+    :meth:`tsforecast.base.BaseForecaster.predict_at`); shapes as :func:`windows_at`.
+
+    Examples
+    --------
+    >>> origin_windows(np.arange(6.0), 2, [2, 6]).tolist()
+    [[0.0, 1.0], [4.0, 5.0]]
+    """
+    return windows_at(values, length, np.asarray(origins, dtype=np.int64) - length)
 
 
 def _as_2d(a, n, name):
@@ -89,12 +139,12 @@ def make_windows(y, lags, horizon, X=None, future_X=None, stride=1) -> Windows:
             f"use a longer series or fewer lags."
         )
     data = y[:, None] if X is None else np.column_stack([y, _as_2d(X, n, "X")])
-    inputs = sliding_window_view(data, lags, axis=0).transpose(0, 2, 1)[: (m - 1) * stride + 1 : stride]
-    targets = sliding_window_view(y[lags:], horizon)[: (m - 1) * stride + 1 : stride]
+    every = slice(0, (m - 1) * stride + 1, stride)
+    inputs = _strided(data, lags)[every]
+    targets = _strided(y[lags:], horizon)[every]
     future = None
     if future_X is not None:
-        f = _as_2d(future_X, n, "future_X")
-        future = sliding_window_view(f[lags:], horizon, axis=0).transpose(0, 2, 1)[: (m - 1) * stride + 1 : stride]
+        future = _strided(_as_2d(future_X, n, "future_X")[lags:], horizon)[every]
     return Windows(inputs, targets, future)
 
 
@@ -133,8 +183,8 @@ class WindowSource:
 
     Series are stacked once (``data`` of shape (total, channels)); a window is
     just a start position, so a source of millions of windows costs one int64
-    per window. ``gather`` builds a batch of windows; ``tf_dataset`` streams
-    shuffled batches for Keras.
+    per window. ``gather`` copies out the windows of one batch
+    (:class:`tsforecast.nn.training.WindowBatches` streams them to Keras).
     """
 
     def __init__(self, series, lags, horizon, future=None):
@@ -157,31 +207,16 @@ class WindowSource:
         return np.concatenate(tr), np.concatenate(va)
 
     def gather(self, starts):
-        """Materialise the windows starting at ``starts`` as float32 arrays."""
-        starts = np.asarray(starts)
-        past = self.data[starts[:, None] + np.arange(self.lags)]
-        tgt_idx = starts[:, None] + self.lags + np.arange(self.horizon)
-        targets = self.data[tgt_idx, 0]
-        fut = None if self.future is None else self.future[tgt_idx]
+        """Copy out the windows starting at ``starts``.
+
+        Returns
+        -------
+        past : float32 ndarray (m, lags, channels)
+        targets : float32 ndarray (m, horizon)
+        future : float32 ndarray (m, horizon, k_f), or None
+        """
+        starts = np.asarray(starts, dtype=np.int64)
+        past = windows_at(self.data, self.lags, starts)
+        targets = windows_at(self.data[:, 0], self.horizon, starts + self.lags)
+        fut = None if self.future is None else windows_at(self.future, self.horizon, starts + self.lags)
         return past, targets, fut
-
-    def tf_dataset(self, starts, batch_size, shuffle=True, seed=None):
-        """A ``tf.data.Dataset`` of ((past[, future]), targets) batches gathered on the fly."""
-        import tensorflow as tf
-
-        data = tf.constant(self.data)
-        fut = None if self.future is None else tf.constant(self.future)
-        lag_r, hor_r = tf.range(self.lags, dtype=tf.int64), tf.range(self.horizon, dtype=tf.int64)
-        lags = tf.constant(self.lags, tf.int64)
-
-        def build(s):
-            past = tf.gather(data, s[:, None] + lag_r)
-            tgt = s[:, None] + lags + hor_r
-            y = tf.gather(data[:, 0], tgt)
-            x = past if fut is None else (past, tf.gather(fut, tgt))
-            return x, y
-
-        ds = tf.data.Dataset.from_tensor_slices(np.asarray(starts, dtype=np.int64))
-        if shuffle:
-            ds = ds.shuffle(len(starts), seed=seed, reshuffle_each_iteration=True)
-        return ds.batch(batch_size).map(build, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)

@@ -13,13 +13,13 @@ import math
 from functools import partial
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import clone
 
 from ..base import BaseForecaster, check_choice, check_int
 from ..exceptions import InvalidInputError, ParameterError
 from ..persistence import json_tuples
 from ..registry import get_forecaster_class
+from ..windowing import origin_windows
 
 COMBINES = ("median", "mean", "weighted")
 
@@ -229,7 +229,7 @@ class EnsembleForecaster(BaseForecaster):
             if L is None:
                 F.append(m._predict_origins(values, None, origins, 0, horizon))
             else:
-                F.append(m._predict(sliding_window_view(values, L)[origins - L], None, None, horizon))
+                F.append(m._predict(origin_windows(values, L, origins), None, None, horizon))
         return combine_forecasts(np.stack(F), self.combine, self.weights_)
 
     # -- persistence --------------------------------------------------------------

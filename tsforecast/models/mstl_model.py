@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.utils.validation import check_is_fitted
 
 from ..base import BaseForecaster, check_int, check_lag_set
@@ -22,6 +21,7 @@ from ..exceptions import ExogenousError, FrequencyError, InvalidInputError, NotE
 from ..seasonality import index_periods
 from ..statsmodels_guard import statsmodels_guard
 from ..validation import check_horizon, check_series
+from ..windowing import origin_windows
 from .ar_model import ARForecaster
 from .transform import check_transform, forward, inverse
 
@@ -184,7 +184,7 @@ class MSTLForecaster(BaseForecaster):
         L = self.context_length_
         if origins.size == 0 or origins.min() < L or origins.max() > len(values):
             raise InvalidInputError(f"origins must lie in [{L}, {len(values)}] so each has {L} points of history.")
-        Y = sliding_window_view(values, L)[origins - L]
+        Y = origin_windows(values, L, origins)
         return self._forecast(Y, self._steps_from_start(series.index[0]) + origins - L, horizon)
 
     def _get_state(self):

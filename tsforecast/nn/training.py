@@ -15,8 +15,6 @@ LOSS_CLASSES = {"mse": keras.losses.MeanSquaredError, "mae": keras.losses.MeanAb
 LOSSES = tuple(LOSS_CLASSES)
 PER_ROW_LOSSES = {"mse": keras.losses.mean_squared_error, "mae": keras.losses.mean_absolute_error,
                   "huber": keras.losses.huber}
-# Windows are gathered into memory below this many float32 values, streamed through tf.data above it.
-MAX_IN_MEMORY = 64_000_000
 VAL_BATCH = 4096
 PREDICT_BATCH = 4096
 CACHE_ENV = "TSFORECAST_JAX_CACHE_DIR"
@@ -68,8 +66,8 @@ def pad_to_batches(inputs, targets, batch_size):
     A partial last batch has a new shape, and every new shape is traced and
     compiled again (0.6 s per shape for an LSTM(64) train step on JAX, a
     retrace on TensorFlow). With the loss averaged over weighted rows only, the
-    padding rows change neither the loss nor the gradients. Returns
-    ``(inputs, targets, sample_weight)``.
+    padding rows change neither the loss nor the gradients. ``inputs``: one
+    array, or a list or tuple of arrays. Returns ``(inputs, targets, sample_weight)``.
     """
     n = len(targets)
     pad = -n % batch_size
@@ -81,15 +79,55 @@ def pad_to_batches(inputs, targets, batch_size):
     def grow(a):
         return np.concatenate([a, np.zeros((pad, *a.shape[1:]), dtype=a.dtype)])
 
-    inputs = [grow(a) for a in inputs] if isinstance(inputs, list) else grow(inputs)
+    inputs = type(inputs)(grow(a) for a in inputs) if isinstance(inputs, (list, tuple)) else grow(inputs)
     return inputs, grow(targets), weight
 
 
-def _select(batch, target_slice, future_slice):
-    past, targets, future = batch
-    targets = targets[:, target_slice]
-    inputs = past if future is None else [past, future[:, future_slice]]
-    return inputs, targets
+class WindowBatches(keras.utils.PyDataset):
+    """Batches of windows of a :class:`~tsforecast.windowing.WindowSource`, copied out one batch at a time.
+
+    Memory stays at one batch of windows whatever the length of the series
+    (gathering all training windows up front costs ``lags`` times the series).
+    Every batch has ``batch_size`` rows: the last one is completed with
+    zero-weight rows by :func:`pad_to_batches`, so one compiled shape serves
+    the whole fit and the loss (averaged over weighted rows) is unchanged.
+
+    Parameters
+    ----------
+    source : WindowSource
+    starts : ndarray of int
+        Start positions of the windows in ``source``.
+    batch_size : int
+    target_slice : slice
+        Output steps (of the source's horizon) the network predicts.
+    seed : int or None
+        Shuffle the windows at the start of every epoch, drawing from one
+        generator seeded with it, so a fit is reproducible. ``None``: keep the
+        order of ``starts``.
+    """
+
+    def __init__(self, source, starts, batch_size, target_slice=slice(None), seed=None):
+        super().__init__()
+        self.source, self.batch_size, self.target_slice = source, batch_size, target_slice
+        # Shuffled in place, one copy per fit: a fresh permutation per epoch would hold two.
+        self.order = np.asarray(starts) if seed is None else np.array(starts)
+        self._rng = None if seed is None else np.random.default_rng(seed)
+
+    def __len__(self):
+        return -(-len(self.order) // self.batch_size)
+
+    def on_epoch_begin(self):
+        # Keras calls this before it asks for the epoch's first batch (also on the TensorFlow
+        # backend, whose prefetch thread starts with the epoch's iterator).
+        if self._rng is not None:
+            self._rng.shuffle(self.order)
+
+    def __getitem__(self, i):
+        rows = self.order[i * self.batch_size : (i + 1) * self.batch_size]
+        past, targets, future = self.source.gather(rows)
+        # A tuple, not a list: tf.data (TensorFlow backend) takes no list in a batch's structure.
+        inputs = past if future is None else (past, future[:, self.target_slice])
+        return pad_to_batches(inputs, targets[:, self.target_slice], self.batch_size)
 
 
 def train_network(net, source, train_starts, val_starts, *, target_slice=slice(None), epochs=100, batch_size=32,
@@ -103,7 +141,9 @@ def train_network(net, source, train_starts, val_starts, *, target_slice=slice(N
     that many epochs without improvement (it should be below ``patience``, so
     the smaller steps get a chance before training stops). ``jit_compile`` goes to
     ``Model.compile``: ``"auto"`` leaves XLA off for TensorFlow on CPU, where
-    compiling costs more than it saves for small fits (on for JAX).
+    compiling costs more than it saves for small fits (on for JAX). Batches are
+    built on the fly (:class:`WindowBatches`); ``seed`` fixes the order in which
+    the training windows are shuffled, epoch by epoch.
     """
     use_compilation_cache()
     has_val = len(val_starts) > 0
@@ -119,28 +159,15 @@ def train_network(net, source, train_starts, val_starts, *, target_slice=slice(N
     if reduce_lr_patience:
         callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=0.5, patience=reduce_lr_patience,
                                                            min_lr=learning_rate / 64))
-    fit_kw = dict(epochs=epochs, callbacks=callbacks, verbose=verbose)
-    n_values = len(train_starts) * source.lags * source.data.shape[1]
-    if n_values <= MAX_IN_MEMORY:
-        x, y, w = pad_to_batches(*_select(source.gather(train_starts), target_slice, target_slice), batch_size)
-        val, val_batch = None, None
-        if has_val:
-            # Few, equal validation batches: one compiled shape, and the per-batch means average
-            # (almost) to the mean over all validation windows.
-            n_val = len(val_starts)
-            val_batch = -(-n_val // -(-n_val // VAL_BATCH))
-            val = pad_to_batches(*_select(source.gather(val_starts), target_slice, target_slice), val_batch)
-        return net.fit(x, y, sample_weight=w, batch_size=batch_size, shuffle=True, validation_data=val,
-                       validation_batch_size=val_batch, **fit_kw)
-
-    def pick(x, y):
-        if isinstance(x, tuple):
-            x = (x[0], x[1][:, target_slice])
-        return x, y[:, target_slice]
-
-    train = source.tf_dataset(train_starts, batch_size, shuffle=True, seed=seed).map(pick)
-    val = source.tf_dataset(val_starts, batch_size, shuffle=False).map(pick) if has_val else None
-    return net.fit(train, validation_data=val, shuffle=False, **fit_kw)  # the dataset shuffles itself
+    train = WindowBatches(source, train_starts, batch_size, target_slice, seed=seed)
+    val = None
+    if has_val:
+        # Few, equal validation batches: one compiled shape, and the per-batch means average
+        # (almost) to the mean over all validation windows.
+        n_val = len(val_starts)
+        val = WindowBatches(source, val_starts, -(-n_val // -(-n_val // VAL_BATCH)), target_slice)
+    # The batches shuffle themselves (seeded); Keras's shuffle would only reorder whole batches.
+    return net.fit(train, validation_data=val, shuffle=False, epochs=epochs, callbacks=callbacks, verbose=verbose)
 
 
 def predict_batched(net, inputs, batch_size=PREDICT_BATCH) -> np.ndarray:
