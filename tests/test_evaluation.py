@@ -471,10 +471,12 @@ def test_rank_models_puts_undefined_last():
 
 def test_compare_names_coverage_and_errors():
     y = seasonal_series(200)
-    # Default m=1 makes seasonal_naive equal naive: identical losses, so the DM test is undefined (documented:
-    # NaN, not an error) and a warning says which model and why.
+    # m=1 makes seasonal_naive equal naive (its default, m=None, would read m=24 off the hourly index):
+    # identical losses, so the DM test is undefined (documented: NaN, not an error) and a warning says which
+    # model and why.
+    models = {"naive": "naive", "seasonal_naive": SeasonalNaiveForecaster(m=1)}
     with pytest.warns(DMUndefinedWarning, match=r"'naive' against the baseline 'seasonal_naive'.*constant"):
-        cmp = compare(["naive", "seasonal_naive"], y, initial=120, horizon=2, coverage=0.8, metrics=("rmse",),
+        cmp = compare(models, y, initial=120, horizon=2, coverage=0.8, metrics=("rmse",),
                       progress=False)
     assert list(cmp.table.columns[:5]) == ["model", "rmse", "coverage", "width", "rank"]
     assert cmp.baseline == "seasonal_naive"

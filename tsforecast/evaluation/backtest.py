@@ -1,5 +1,9 @@
 """Rolling-origin backtests: every origin of a test part, predicted in batches.
 
+Many series (a dict ``{id: Series}`` or a long frame) take a global model: it
+is fitted once over the training part of every series and all origins of all
+series are forecast in one batched call (:func:`backtest_global`).
+
 Origin ``o`` (an integer position) forecasts ``y[o : o + horizon]`` from
 ``y[:o]``. Origins run ``initial, initial + step, ...`` while
 ``o + horizon <= len(y)``. A model is fitted once (``refit=False``) or a
@@ -13,7 +17,6 @@ from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -24,56 +27,16 @@ from tqdm.auto import tqdm
 from ..base import BaseForecaster, check_choice, check_int
 from ..exceptions import InvalidInputError, NotEnoughDataError, ParameterError
 from ..metrics import METRICS
-from ..validation import check_exog, check_horizon, check_series
+from ..multiseries import is_multi, to_series_dict
+from ..scaling import Scaler
+from ..validation import check_exog, check_horizon, check_series, future_index
+from ..windowing import origin_windows, windows_at
 from .conformal import check_coverage, online_halfwidth
+from .results import BacktestResult, GlobalBacktestResult  # noqa: F401 - BacktestResult re-exported
 
 DEFAULT_METRICS = ("mae", "rmse", "mape", "smape", "mase")
 GREATER_IS_BETTER = frozenset({"r2", "directional_accuracy", "coverage"})
 WINDOWS = ("expanding", "sliding")
-
-
-@dataclass
-class BacktestResult:
-    """Outcome of :func:`backtest`.
-
-    Attributes
-    ----------
-    predictions : pandas.DataFrame
-        One row per (origin, lead): ``origin`` (index label of the last
-        observed point, ``y.index[o - 1]``), ``step`` (1..horizon),
-        ``timestamp`` (label of the target), ``y_true``, ``y_pred``, and with
-        ``coverage`` also ``lower``, ``upper`` (NaN where too few earlier
-        errors were known).
-    metrics : pandas.DataFrame
-        Index ``step``: ``"all"`` then 1..horizon; one column per metric, plus
-        ``coverage`` (share of targets inside their interval, over origins
-        that have bounds) and ``width`` (mean interval width) with ``coverage``.
-    errors : ndarray (n_origins, horizon)
-        ``y_true - y_pred``.
-    origins : ndarray of int
-        Origin positions in ``y``.
-    fit_seconds, predict_seconds : float
-        Wall time summed over all fits / all ``predict_at`` calls.
-    """
-
-    predictions: pd.DataFrame
-    metrics: pd.DataFrame
-    errors: np.ndarray
-    origins: np.ndarray
-    fit_seconds: float
-    predict_seconds: float
-    horizon: int
-    n_fits: int
-    coverage: float | None = None
-    params: dict = field(default_factory=dict)
-
-    @property
-    def n_origins(self) -> int:
-        return len(self.origins)
-
-    def conformal_errors(self) -> np.ndarray:
-        """Out-of-sample errors (n_origins, horizon) to calibrate intervals: ``est.calibrate(result)``."""
-        return self.errors.copy()
 
 
 def _check_initial(initial, n: int) -> int:
@@ -159,6 +122,26 @@ def score(actual, pred, names, y_train, seasonal_period, y_ref) -> pd.DataFrame:
     return table
 
 
+def _score_origins(series: pd.Series, origins, pred, initial: int, names, seasonal_period: int):
+    """Actual values (n_origins, horizon), the metrics table and the prediction columns of one series.
+
+    MASE is scaled by ``series[:initial]``; ``directional_accuracy`` is measured from ``series[o - 1]``.
+    """
+    horizon = pred.shape[1]
+    values = series.to_numpy()
+    target = origins[:, None] + np.arange(horizon)
+    actual = values[target]
+    table = score(actual, pred, names, values[:initial], seasonal_period, values[origins - 1])
+    frame = {
+        "origin": series.index[origins - 1].repeat(horizon),
+        "step": np.tile(np.arange(1, horizon + 1), len(origins)),
+        "timestamp": series.index[target.ravel()],
+        "y_true": actual.ravel(),
+        "y_pred": pred.ravel(),
+    }
+    return actual, table, frame
+
+
 def _interval_scores(actual, lower, upper) -> pd.DataFrame:
     known = np.isfinite(lower)
     inside = np.where(known, (actual >= lower) & (actual <= upper), np.nan)
@@ -179,7 +162,10 @@ def backtest(forecaster, y, X=None, initial=0.5, horizon=None, step=1, refit=Fal
     ----------
     forecaster : BaseForecaster or str
         Unfitted template (it is cloned, never modified) or a registry name.
-    y : pandas.Series or 1-D array
+    y : pandas.Series, 1-D array, dict or long DataFrame
+        One series; or many (``{id: Series}`` or ``id, timestamp, value``) for a
+        global model, which :func:`backtest_global` fits once over all of them
+        (``coverage``, ``window`` and ``n_jobs`` do not apply there).
     X : pandas.DataFrame or 2-D array, optional
         Exogenous data covering ``y`` (for models that take it).
     initial : int or float
@@ -222,9 +208,15 @@ def backtest(forecaster, y, X=None, initial=0.5, horizon=None, step=1, refit=Fal
 
     Returns
     -------
-    BacktestResult
+    BacktestResult or GlobalBacktestResult
+        The latter for many series.
     """
     est = as_forecaster(forecaster)
+    if is_multi(y):
+        if coverage is not None:
+            raise ParameterError("intervals (coverage) are not supported over many series yet; drop coverage.")
+        return backtest_global(est, y, X=X, initial=initial, horizon=horizon, step=step, refit=refit,
+                               metrics=metrics, seasonal_period=seasonal_period, progress=progress, desc=desc)
     series = check_series(y, "y")
     n = len(series)
     template = clone(est)
@@ -270,18 +262,8 @@ def backtest(forecaster, y, X=None, initial=0.5, horizon=None, step=1, refit=Fal
         pred_s += p_s
     pred = np.concatenate(preds, axis=0)
 
-    values = series.to_numpy()
-    target = origins[:, None] + np.arange(horizon)
-    actual = values[target]
+    actual, table, frame = _score_origins(series, origins, pred, initial, names, seasonal_period)
     errors = actual - pred
-    table = score(actual, pred, names, values[:initial], seasonal_period, values[origins - 1])
-    frame = {
-        "origin": series.index[origins - 1].repeat(horizon),
-        "step": np.tile(np.arange(1, horizon + 1), len(origins)),
-        "timestamp": series.index[target.ravel()],
-        "y_true": actual.ravel(),
-        "y_pred": pred.ravel(),
-    }
     if coverage is not None:
         half = online_halfwidth(errors, origins, coverage)
         lower, upper = pred - half, pred + half
@@ -294,4 +276,157 @@ def backtest(forecaster, y, X=None, initial=0.5, horizon=None, step=1, refit=Fal
         predict_seconds=pred_s, horizon=horizon, n_fits=len(blocks), coverage=coverage,
         params={"initial": initial, "step": step, "refit": every, "window": window,
                 "seasonal_period": seasonal_period},
+    )
+
+
+def _mean_table(tables: dict) -> pd.DataFrame:
+    """The mean of metrics tables over series, cell by cell; a series where a metric is undefined (NaN) is
+    left out of that cell's mean."""
+    return pd.concat(list(tables.values())).groupby(level="step", sort=False).mean()
+
+
+def global_origin_forecasts(model, series: dict, origins: dict, horizon: int) -> dict:
+    """Forecasts of a fitted global network from every origin of every series, in one batched call.
+
+    Parameters
+    ----------
+    model : NeuralForecaster
+        Fitted on many series, among them every series of ``series``.
+    series : dict
+        ``{id: Series}`` (ids as the model knows them).
+    origins : dict
+        ``{id: positions}``: origin ``o`` forecasts ``series[id][o : o + horizon]``
+        from ``series[id][:o]``.
+    horizon : int
+
+    Returns
+    -------
+    dict
+        ``{id: ndarray (n_origins, horizon)}``, equal to
+        ``model.predict(horizon, y={id: series[id][:o]})`` origin by origin: the
+        context windows of all origins are stacked and each is scaled with the
+        scaler fitted on its series, as :meth:`predict` does for a series the
+        model was fitted on.
+    """
+    known = dict(zip(model.ids_, model.scalers_))
+    unknown = [k for k in series if k not in known]
+    if unknown:
+        raise InvalidInputError(f"series {unknown[:5]} were not in the model's training data.")
+    L = model.context_length_
+    n_fut = model._future_exog_steps(horizon) if model.exog_columns_ is not None else 0
+    Y, XH, XF, loc, scale = [], [], [], [], []
+    for k, s in series.items():
+        o = np.asarray(origins[k], dtype=np.int64)
+        Y.append(origin_windows(s.to_numpy(), L, o))
+        loc.append(np.full(len(o), known[k].loc_))
+        scale.append(np.full(len(o), known[k].scale_))
+        if model.exog_columns_ is not None:  # calendar inputs only: computed from the timestamps
+            index = s.index.append(future_index(s.index, n_fut)) if n_fut else s.index
+            Xv = check_exog(model._add_calendar(None, index), index, "X", model.exog_columns_).to_numpy()
+            XH.append(origin_windows(Xv, L, o))
+            if n_fut:
+                XF.append(windows_at(Xv, n_fut, o))
+    batch = Scaler(model._series_scaler())
+    batch.loc_, batch.scale_ = np.concatenate(loc)[:, None], np.concatenate(scale)[:, None]
+    pred = model._predict_scaled(np.concatenate(Y), np.concatenate(XH) if XH else None,
+                                 np.concatenate(XF) if XF else None, horizon, batch)
+    bounds = np.cumsum([0] + [len(origins[k]) for k in series])
+    return {k: pred[bounds[i] : bounds[i + 1]] for i, k in enumerate(series)}
+
+
+def backtest_global(forecaster, y, X=None, initial=0.5, horizon=None, step=1, refit=False, metrics=DEFAULT_METRICS,
+                    seasonal_period=1, progress=False, desc=None) -> GlobalBacktestResult:
+    """Rolling-origin evaluation of a global model over many series.
+
+    The model is fitted once over the training parts of all series (each series
+    split at its own ``initial``); then every origin of every series is forecast
+    in one batched call (:func:`global_origin_forecasts`), each window scaled
+    with its series' fitted scaler. Origins of series ``k`` run ``initial_k,
+    initial_k + step, ...`` while ``o + horizon <= len(y[k])``.
+
+    Parameters
+    ----------
+    forecaster : BaseForecaster or str
+        Unfitted global model (tag ``"global"``: the neural forecasters), cloned.
+    y : dict or pandas.DataFrame
+        ``{id: Series}`` or a long frame ``id, timestamp, value``.
+    X : None
+        Exogenous inputs are not supported here yet (calendar inputs, which the
+        model computes itself, are).
+    initial : int, float or dict
+        First origin of each series: points (int), a fraction of its length
+        (float in (0, 1)), or ``{id: int or float}`` per series.
+    horizon : int, optional
+        Lead times per origin; default the model's ``horizon``.
+    step : int
+        Distance between consecutive origins.
+    refit : False
+        A global model is fitted once.
+    metrics : sequence of str
+        As for :func:`backtest`; each series is scored on its own (MASE scaled
+        by its own training part) and the tables are averaged.
+    seasonal_period : int
+        Season length for MASE.
+    progress : bool
+        Show a tqdm bar over the fit and the forecast.
+    desc : str, optional
+        Label of the progress bar.
+
+    Returns
+    -------
+    GlobalBacktestResult
+    """
+    est = as_forecaster(forecaster)
+    if not est.get_tag("global"):
+        raise ParameterError(f"{type(est).__name__} fits one series; backtest many series with a global model "
+                             f"(e.g. 'lstm'), or backtest each series on its own.")
+    if X is not None:
+        raise ParameterError("exogenous X is not supported when backtesting many series yet; drop X.")
+    if _check_refit(refit):
+        raise ParameterError("a global model is fitted once over all series; set refit=False.")
+    series = to_series_dict(y)
+    template = clone(est)
+    template._check_params()
+    horizon = template._default_horizon() if horizon is None else check_horizon(horizon)
+    step = check_int(step, "step")
+    names = check_metrics(metrics)
+    seasonal_period = check_int(seasonal_period, "seasonal_period")
+    if isinstance(initial, dict):
+        missing = [k for k in series if k not in initial]
+        if missing:
+            raise ParameterError(f"initial has no value for series {missing[:5]}.")
+        initials = {k: _check_initial(initial[k], len(s)) for k, s in series.items()}
+    else:
+        initials = {k: _check_initial(initial, len(s)) for k, s in series.items()}
+    need = template._min_length()
+    short = [k for k, i in initials.items() if i < need]
+    if short:
+        raise NotEnoughDataError(f"series {short[:5]} have fewer than {need} training points before their first "
+                                 f"origin, which {type(est).__name__} needs; raise initial or use smaller lags.")
+    origins = {k: np.arange(initials[k], len(s) - horizon + 1, step) for k, s in series.items()}
+    empty = [k for k, o in origins.items() if len(o) == 0]
+    if empty:
+        raise NotEnoughDataError(f"series {empty[:5]} leave no origin after their training part with "
+                                 f"horizon={horizon}; they need at least initial + horizon points.")
+
+    with tqdm(total=2, desc=desc or f"backtest {type(est).__name__} (global)", disable=not progress,
+              leave=False) as bar:
+        t0 = time.perf_counter()
+        model = clone(est).fit({k: s.iloc[: initials[k]] for k, s in series.items()})
+        bar.update(1)
+        t1 = time.perf_counter()
+        preds = global_origin_forecasts(model, series, origins, horizon)
+        t2 = time.perf_counter()
+        bar.update(1)
+
+    tables, errors, frames = {}, {}, []
+    for k, s in series.items():
+        actual, tables[k], frame = _score_origins(s, origins[k], preds[k], initials[k], names, seasonal_period)
+        errors[k] = actual - preds[k]
+        frames.append(pd.DataFrame({"series": k, **frame}))
+    return GlobalBacktestResult(
+        predictions=pd.concat(frames, ignore_index=True), metrics=_mean_table(tables),
+        series_metrics=tables, errors=errors, origins=origins, fit_seconds=t1 - t0, predict_seconds=t2 - t1,
+        horizon=horizon, params={"initial": initials, "step": step, "refit": 0, "window": "expanding",
+                                 "seasonal_period": seasonal_period},
     )

@@ -23,6 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import ExogenousError, InvalidInputError, NotEnoughDataError, ParameterError
 from ..validation import check_exog, check_horizon, check_series, future_index
+from .results import BacktestResult
 
 _EPS = 1e-9  # (n + 1) * coverage is often an integer up to rounding, e.g. 10 * 0.9
 
@@ -143,8 +144,6 @@ def calibrate(est, y, X=None, origins=None, horizon=None):
     check_is_fitted(est, "context_length_")
     if getattr(est, "is_global_", False):
         raise InvalidInputError("conformal calibration works on single-series models; fit one series to calibrate.")
-    from .backtest import BacktestResult  # here: backtest imports this module
-
     if isinstance(y, BacktestResult):
         if X is not None or origins is not None:
             raise ParameterError("with a backtest result, do not pass X or origins: its errors are used as they are.")

@@ -1,0 +1,209 @@
+"""Write an experiment's results: metrics and timings tables, forecasts, plots and the Markdown report."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from ..atomic import atomic_write, atomic_write_text
+from ..exceptions import ParameterError
+from .config import ExperimentConfig
+from .plots import plot_by_lead, plot_forecasts
+from .report import markdown_table, protocol_text, scaling_text, versions
+
+TIMING_COLUMNS = ("fit_seconds", "predict_seconds")
+
+
+def _reproduce_command(cfg: ExperimentConfig, results_dir, config_json: Path) -> str:
+    """The ``tsforecast experiment`` command that reruns ``cfg``.
+
+    A config file is named with its profile switch. A dict config has no file,
+    so the command names the saved ``config.json``: it holds the resolved
+    config (profile already applied, no ``[profiles]``), so it takes no profile switch.
+    """
+    if cfg.source is not None:
+        parts = ["tsforecast", "experiment", str(cfg.source)]
+        if cfg.profile == "full":
+            parts.append("--full")
+        elif cfg.profile != "quick":
+            parts += ["--profile", cfg.profile]
+    else:
+        parts = ["tsforecast", "experiment", str(config_json)]
+    parts += ["--seed", str(cfg.seed), "--results-dir", str(results_dir), "--name", cfg.name]
+    return shlex.join(parts)
+
+
+def _plots(out: Path, prefix: str, y, predictions, table, steps, p, title):
+    files = []
+    order = table.sort_values("rank")["model"].tolist()
+    if isinstance(y, dict):  # many series: show the first one
+        first = next(iter(y))
+        y, predictions, title = y[first], predictions[predictions["series"] == first], f"{title}, series {first}"
+    path = out / f"{prefix}forecast_vs_actual.png"
+    plot_forecasts(y, predictions, order[:3], p["horizon"], path, f"{title}: best 3 models by {p['headline']}, "
+                   f"end of the test part")
+    files.append(path)
+    if p["horizon"] > 1:
+        path = out / f"{prefix}error_by_lead.png"
+        plot_by_lead({m: steps[m][p["headline"]] for m in order}, p["headline"], path,
+                     f"{title}: {p['headline']} by lead time")
+        files.append(path)
+    if p["coverage"] is not None:
+        path = out / f"{prefix}coverage_by_lead.png"
+        plot_by_lead({m: steps[m]["coverage"] for m in order}, "empirical coverage", path,
+                     f"{title}: interval coverage by lead time", nominal=p["coverage"])
+        files.append(path)
+    return files
+
+
+def _series_summary(y, params, p, n_origins, source, models, baseline):
+    first = y if not isinstance(y, dict) else next(iter(y.values()))
+    n = len(first)
+    initial = params["initial"]
+    return {
+        "source": source, "n": n, "frequency": getattr(first.index, "freqstr", None) or "integer steps",
+        "first": first.index[0], "last": first.index[-1], "n_series": len(y) if isinstance(y, dict) else None,
+        "initial": initial, "train_share": initial / n, "train_end": first.index[initial - 1],
+        "n_origins": n_origins, "step": p["step"], "horizon": p["horizon"], "refit": p["refit"],
+        "window": p["window"], "scaling": scaling_text(models), "metrics": p["metrics"], "headline": p["headline"],
+        "seasonal_period": p["seasonal_period"], "coverage": p["coverage"], "baseline": baseline,
+    }
+
+
+def _report(cfg, sections, wall, command, files, results_dir) -> str:
+    v = versions()
+    lines = [f"# Experiment `{cfg.name}`", ""]
+    if cfg.description:
+        lines += [cfg.description.strip(), ""]
+    lines += [
+        f"- Profile: `{cfg.profile}`; seed: `{cfg.seed}` (passed to every stochastic model without its own seed).",
+        f"- Wall time: {wall:.1f} s in all.",
+        "",
+        "Reproduce every number with:",
+        "",
+        "```", command, "```", "",
+    ]
+    for s in sections:
+        table = s["table"].sort_values("rank")
+        lines += [f"## {s['label']}", "", "### Protocol", "", protocol_text(s["summary"]), "",
+                  f"### Results (sorted by {s['summary']['headline']}; wall time {s['seconds']:.1f} s)", "",
+                  markdown_table(table.drop(columns=["dataset"]), index=False), ""]
+        lines += _ranking_lines(table, s["summary"]["headline"])
+        if "dm_pvalue_holm" in table.columns:
+            lines.append(_dm_sentence(table, s["baseline"]))
+        if "wins_vs_baseline" in table.columns:
+            lines.append(f"`wins_vs_baseline`: series on which the model's {s['summary']['headline']} beats "
+                         f"`{s['baseline']}`; metrics are averages over series.")
+        lines += ["", "Timings: `fit_seconds` and `predict_seconds` are wall times summed over all fits and "
+                  "forecast calls of a model.", ""]
+    lines += ["## Versions", "", "| package | version |", "| :--- | :--- |"]
+    lines += [f"| {k} | {val} |" for k, val in v.items()]
+    lines += ["", "## Files", ""]
+    lines += [f"- `{f.name}`" for f in files]
+    return "\n".join(lines) + "\n"
+
+
+def _names(models) -> str:
+    return ", ".join(f"`{m}`" for m in models) or "none"
+
+
+def _ranking_lines(table: pd.DataFrame, headline: str) -> list:
+    """The best model, and which models have no headline value (ranked last)."""
+    undefined = table.loc[table[headline].isna(), "model"].tolist()
+    if len(undefined) == len(table):
+        return [f"{headline} is undefined for every model (e.g. MAPE with a zero target); the ranking says nothing."]
+    lines = [f"Best by {headline}: **{table.iloc[0]['model']}**."]
+    if undefined:
+        lines.append(f"{headline} is undefined for {_names(undefined)} (e.g. MAPE with a zero target); "
+                     f"ranked last.")
+    return lines
+
+
+def _dm_sentence(table: pd.DataFrame, baseline) -> str:
+    """Significance against the baseline from Holm-adjusted DM p-values (one family: all models vs the baseline)."""
+    significant = table["dm_pvalue_holm"] < 0.05
+    better = table.loc[significant & (table["dm_stat"] < 0), "model"]
+    worse = table.loc[significant & (table["dm_stat"] > 0), "model"]
+    return (f"Significantly more accurate than `{baseline}` (DM, squared error, 5% after Holm's adjustment for "
+            f"testing every model against it): {_names(better)}; significantly less accurate: {_names(worse)}.")
+
+
+def _write_parquet(df: pd.DataFrame, path: Path):
+    df = df.copy()
+    for col in ("origin", "timestamp"):
+        if df[col].dtype == object:  # datasets with timestamps and with integer steps in one file
+            df[col] = df[col].astype(str)
+    atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
+
+
+def check_writable_dir(path: Path) -> None:
+    """Raise ParameterError unless ``path`` can be created and written; leave nothing behind.
+
+    Writes and removes a probe file (permission bits alone say nothing for
+    root, or on read-only mounts), and removes any directory it had to create.
+    """
+    path = Path(path)
+    created = [p for p in (path, *path.parents) if not p.exists()]
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise ParameterError(
+            f"results directory {path} cannot be created or written ({exc.strerror or exc}); pass a writable "
+            f"folder as results_dir (--results-dir on the command line)."
+        ) from None
+    finally:
+        for p in created:  # deepest first
+            try:
+                p.rmdir()
+            except OSError:
+                pass
+
+
+def write_results(out: Path, cfg: ExperimentConfig, table: pd.DataFrame, forecasts: list, sections: list,
+                  files: list, results_dir, t_start: float) -> float:
+    """Write ``config.json``, ``metrics.csv``, ``timings.csv``, ``forecasts.parquet`` and ``report.md`` to ``out``.
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        Results directory of the experiment.
+    cfg : ExperimentConfig
+        The configuration that ran.
+    table : pandas.DataFrame
+        One row per dataset and model (metrics and timings).
+    forecasts : list of pandas.DataFrame
+        Every forecast of each run, long.
+    sections : list of dict
+        One report section per run (label, table, protocol summary, seconds, baseline).
+    files : list of pathlib.Path
+        Figures already written, listed in the report.
+    results_dir : str or Path
+        As given to :func:`~tsforecast.experiment.run_experiment` (for the reproduce command).
+    t_start : float
+        ``time.perf_counter()`` at the start of the experiment.
+
+    Returns
+    -------
+    float
+        Wall time of the whole experiment, as the report states it.
+    """
+    config_json = out / "config.json"
+    atomic_write_text(config_json, json.dumps(cfg.resolved, indent=2, default=str) + "\n")
+    # metrics.csv holds only what the seed determines, so a rerun reproduces it byte for byte.
+    metrics = table.drop(columns=[c for c in TIMING_COLUMNS if c in table.columns])
+    timings = table[["dataset", "model", *[c for c in TIMING_COLUMNS if c in table.columns]]]
+    atomic_write(out / "metrics.csv", lambda tmp: metrics.to_csv(tmp, index=False))
+    atomic_write(out / "timings.csv", lambda tmp: timings.to_csv(tmp, index=False))
+    _write_parquet(pd.concat(forecasts, ignore_index=True), out / "forecasts.parquet")
+    wall = time.perf_counter() - t_start
+    command = _reproduce_command(cfg, results_dir, config_json)
+    files = [out / "metrics.csv", out / "timings.csv", out / "forecasts.parquet", config_json, *files]
+    atomic_write_text(out / "report.md", _report(cfg, sections, wall, command, files, results_dir))
+    return wall
