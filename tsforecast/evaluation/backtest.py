@@ -28,9 +28,7 @@ from ..base import BaseForecaster, check_choice, check_int
 from ..exceptions import InvalidInputError, NotEnoughDataError, ParameterError
 from ..metrics import METRICS
 from ..multiseries import is_multi, to_series_dict
-from ..scaling import Scaler
-from ..validation import check_exog, check_horizon, check_series, future_index
-from ..windowing import origin_windows, windows_at
+from ..validation import check_exog, check_horizon, check_series
 from .conformal import check_coverage, online_halfwidth
 from .results import BacktestResult, GlobalBacktestResult  # noqa: F401 - BacktestResult re-exported
 
@@ -286,52 +284,9 @@ def _mean_table(tables: dict) -> pd.DataFrame:
 
 
 def global_origin_forecasts(model, series: dict, origins: dict, horizon: int) -> dict:
-    """Forecasts of a fitted global network from every origin of every series, in one batched call.
-
-    Parameters
-    ----------
-    model : NeuralForecaster
-        Fitted on many series, among them every series of ``series``.
-    series : dict
-        ``{id: Series}`` (ids as the model knows them).
-    origins : dict
-        ``{id: positions}``: origin ``o`` forecasts ``series[id][o : o + horizon]``
-        from ``series[id][:o]``.
-    horizon : int
-
-    Returns
-    -------
-    dict
-        ``{id: ndarray (n_origins, horizon)}``, equal to
-        ``model.predict(horizon, y={id: series[id][:o]})`` origin by origin: the
-        context windows of all origins are stacked and each is scaled with the
-        scaler fitted on its series, as :meth:`predict` does for a series the
-        model was fitted on.
-    """
-    known = dict(zip(model.ids_, model.scalers_))
-    unknown = [k for k in series if k not in known]
-    if unknown:
-        raise InvalidInputError(f"series {unknown[:5]} were not in the model's training data.")
-    L = model.context_length_
-    n_fut = model._future_exog_steps(horizon) if model.exog_columns_ is not None else 0
-    Y, XH, XF, loc, scale = [], [], [], [], []
-    for k, s in series.items():
-        o = np.asarray(origins[k], dtype=np.int64)
-        Y.append(origin_windows(s.to_numpy(), L, o))
-        loc.append(np.full(len(o), known[k].loc_))
-        scale.append(np.full(len(o), known[k].scale_))
-        if model.exog_columns_ is not None:  # calendar inputs only: computed from the timestamps
-            index = s.index.append(future_index(s.index, n_fut)) if n_fut else s.index
-            Xv = check_exog(model._add_calendar(None, index), index, "X", model.exog_columns_).to_numpy()
-            XH.append(origin_windows(Xv, L, o))
-            if n_fut:
-                XF.append(windows_at(Xv, n_fut, o))
-    batch = Scaler(model._series_scaler())
-    batch.loc_, batch.scale_ = np.concatenate(loc)[:, None], np.concatenate(scale)[:, None]
-    pred = model._predict_scaled(np.concatenate(Y), np.concatenate(XH) if XH else None,
-                                 np.concatenate(XF) if XF else None, horizon, batch)
-    bounds = np.cumsum([0] + [len(origins[k]) for k in series])
-    return {k: pred[bounds[i] : bounds[i + 1]] for i, k in enumerate(series)}
+    """Forecasts of a fitted global network from every origin of every series, in one batched call
+    (see :meth:`~tsforecast.models.neural_base.NeuralForecaster.forecast_origins`)."""
+    return model.forecast_origins(series, origins, horizon)
 
 
 def backtest_global(forecaster, y, X=None, initial=0.5, horizon=None, step=1, refit=False, metrics=DEFAULT_METRICS,

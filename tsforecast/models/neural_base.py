@@ -20,7 +20,7 @@ from ..panel import Panel, first_differences
 from ..scaling import SCALERS, Scaler
 from ..seasonality import SEASON_LAGS, season_lags
 from ..validation import check_exog, future_index
-from ..windowing import WindowSource
+from ..windowing import WindowSource, origin_windows, windows_at
 
 STRATEGIES = ("recursive", "direct", "mimo")
 NEURAL_SCALERS = SCALERS + ("window",)
@@ -354,6 +354,52 @@ class NeuralForecaster(BaseForecaster):
         return np.concatenate(blocks, axis=1)[:, :horizon]
 
     # -- many series -------------------------------------------------------------
+    def forecast_origins(self, series: dict, origins: dict, horizon: int) -> dict:
+        """Forecasts of a fitted global model from every origin of every series, in one batched call.
+
+        Parameters
+        ----------
+        series : dict
+            ``{id: Series}`` (ids as the model knows them).
+        origins : dict
+            ``{id: positions}``: origin ``o`` forecasts ``series[id][o : o + horizon]``
+            from ``series[id][:o]``.
+        horizon : int
+
+        Returns
+        -------
+        dict
+            ``{id: ndarray (n_origins, horizon)}``, equal to
+            ``self.predict(horizon, y={id: series[id][:o]})`` origin by origin: the
+            context windows of all origins are stacked and each is scaled with the
+            scaler fitted on its series, as :meth:`predict` does for a series the
+            model was fitted on.
+        """
+        known = dict(zip(self.ids_, self.scalers_))
+        unknown = [k for k in series if k not in known]
+        if unknown:
+            raise InvalidInputError(f"series {unknown[:5]} were not in the model's training data.")
+        L = self.context_length_
+        n_fut = self._future_exog_steps(horizon) if self.exog_columns_ is not None else 0
+        Y, XH, XF, loc, scale = [], [], [], [], []
+        for k, s in series.items():
+            o = np.asarray(origins[k], dtype=np.int64)
+            Y.append(origin_windows(s.to_numpy(), L, o))
+            loc.append(np.full(len(o), known[k].loc_))
+            scale.append(np.full(len(o), known[k].scale_))
+            if self.exog_columns_ is not None:  # calendar inputs only: computed from the timestamps
+                index = s.index.append(future_index(s.index, n_fut)) if n_fut else s.index
+                Xv = check_exog(self._add_calendar(None, index), index, "X", self.exog_columns_).to_numpy()
+                XH.append(origin_windows(Xv, L, o))
+                if n_fut:
+                    XF.append(windows_at(Xv, n_fut, o))
+        batch = Scaler(self._series_scaler())
+        batch.loc_, batch.scale_ = np.concatenate(loc)[:, None], np.concatenate(scale)[:, None]
+        pred = self._predict_scaled(np.concatenate(Y), np.concatenate(XH) if XH else None,
+                                    np.concatenate(XF) if XF else None, horizon, batch)
+        bounds = np.cumsum([0] + [len(origins[k]) for k in series])
+        return {k: pred[bounds[i] : bounds[i + 1]] for i, k in enumerate(series)}
+
     def _predict_global(self, horizon, X, y):
         """Forecast every training series (``y=None``), a subset (``y`` = list of ids) or new histories."""
         if y is None or isinstance(y, (list, tuple)):
