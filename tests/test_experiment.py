@@ -390,3 +390,24 @@ def test_models_without_a_horizon_take_the_protocol_horizon():
     assert ModelSpec("ar", "ar", {}).build(24).horizon == 24
     assert not hasattr(ModelSpec("naive", "naive", {}).build(24), "horizon") or \
         "horizon" in type(ModelSpec("naive", "naive", {}).build()).__init__.__code__.co_varnames
+
+
+def test_search_chooses_inside_the_training_part_only(tmp_path):
+    """A search table picks m by cross-validation on the training part; the report says what and why,
+    and changing every value of the test part never changes the choice."""
+    _series_csv(tmp_path / "mine.csv")
+    config = ('dataset = "mine.csv"\nbaseline = "naive"\n[protocol]\ninitial = 240\nhorizon = 3\nstep = 5\n'
+              'metrics = ["mae"]\n[models.naive]\nmodel = "naive"\n[models.snaive]\nmodel = "seasonal_naive"\n'
+              'search = { m = [5, 12, 7] }\n')
+    (tmp_path / "exp.toml").write_text(config)
+    report = (run_experiment(tmp_path / "exp.toml", results_dir=tmp_path / "a", progress=False).path / "report.md").read_text()
+    assert "Chosen inside the training part" in report and "chose {'m': 12}" in report
+    bumped = pd.read_csv(tmp_path / "mine.csv")
+    bumped.loc[240:, "value"] = bumped.loc[240:, "value"][::-1].to_numpy() * 3.0  # a different test part
+    bumped.to_csv(tmp_path / "mine.csv", index=False)
+    again = (run_experiment(tmp_path / "exp.toml", results_dir=tmp_path / "b", progress=False).path / "report.md").read_text()
+    pick = [line for line in report.splitlines() if "chose" in line]
+    assert pick and pick == [line for line in again.splitlines() if "chose" in line]
+    (tmp_path / "bad.toml").write_text(config.replace("search = { m = [5, 12, 7] }", "search = { nope = [1] }"))
+    with pytest.raises(ParameterError, match="nope"):
+        load_config(tmp_path / "bad.toml")

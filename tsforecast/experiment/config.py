@@ -41,7 +41,7 @@ RUN_KEYS = {"dataset", "column", "series", "missing", "protocol", "models", "bas
 PROTOCOL_KEYS = {"initial", "train_fraction", "test_size", "horizon", "step", "refit", "window", "metrics", "headline",
                  "coverage", "seasonal_period", "n_jobs"}
 # Keys of a model table the runner reads itself; every other key is a model parameter.
-MODEL_RUNNER_KEYS = {"model", "global"}
+MODEL_RUNNER_KEYS = {"model", "global", "search"}
 WINDOWS = ("expanding", "sliding")
 KNOWN_METRICS = ("mae", "rmse", "mape", "smape", "mase", "r2", "directional_accuracy")
 
@@ -57,6 +57,7 @@ class ModelSpec:
     model: str
     params: dict
     global_: bool = False
+    search: dict | None = None  # {param: [candidates]}: chosen by cross-validation inside the training part
 
     def build(self, horizon=None):
         """A fresh, unfitted forecaster.
@@ -212,7 +213,16 @@ def _model_specs(models, seed, where, context):
         if unknown:
             raise ParameterError(f"{ctx} in {where}: {name!r} has no parameter {unknown[0]!r}; its parameters are "
                                  f"{cls._get_param_names()}.")
-        spec = ModelSpec(label, name, params, is_global)
+        search = table.get("search")
+        if search is not None:
+            if not isinstance(search, dict) or not search or not all(isinstance(v, list) and v for v in search.values()):
+                raise ConfigError(f"{ctx}.search in {where} must be a table of non-empty candidate lists, "
+                                  f"e.g. search = {{ lags = [24, 168] }}.")
+            bad = sorted(set(search) - set(cls._get_param_names()))
+            if bad:
+                raise ParameterError(f"{ctx}.search in {where}: {name!r} has no parameter {bad[0]!r}.")
+            search = {k: [_param_value(v) for v in values] for k, values in search.items()}
+        spec = ModelSpec(label, name, params, is_global, search)
         try:
             spec.build()._check_params()
         except ParameterError as exc:

@@ -93,6 +93,11 @@ def _report(cfg, sections, wall, command, files, results_dir) -> str:
         lines += [f"## {s['label']}", "", "### Protocol", "", protocol_text(s["summary"]), "",
                   f"### Results (sorted by {s['summary']['headline']}; wall time {s['seconds']:.1f} s)", "",
                   markdown_table(table.drop(columns=["dataset"]), index=False), ""]
+        if s.get("selection"):
+            lines += ["### Chosen inside the training part", "",
+                      "Parameters with a `search` table were chosen by rolling-origin cross-validation on the "
+                      "training part only (mean over folds of the headline metric), then refitted on all of it:", ""]
+            lines += [f"- {text}".replace("\n", "\n  ") for text in s["selection"]] + [""]
         lines += _ranking_lines(table, s["summary"]["headline"])
         if "dm_pvalue_holm" in table.columns:
             lines.append(_dm_sentence(table, s["baseline"]))

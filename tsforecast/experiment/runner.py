@@ -86,12 +86,31 @@ class ManySeriesComparison:
 def _run_single(run: RunSpec, y: pd.Series, p: dict, progress: bool):
     from ..evaluation import compare
 
-    models = {label: spec.build(p["horizon"]) for label, spec in run.models.items()}
-    cmp = compare(models, y, baseline=run.baseline, progress=progress, **_compare_kwargs(p, len(y)))
+    kwargs = _compare_kwargs(p, len(y))
+    models = {label: _select(spec, y, p, kwargs, progress) for label, spec in run.models.items()}
+    cmp = compare(models, y, baseline=run.baseline, progress=progress, **kwargs)
     frames = [bt.predictions.assign(model=name) for name, bt in cmp.backtests.items()]
     steps = {name: bt.metrics.drop(index="all") for name, bt in cmp.backtests.items()}
     first = next(iter(cmp.backtests.values()))
     return cmp, cmp.table, pd.concat(frames, ignore_index=True), steps, first.params, len(first.origins), models
+
+
+def _select(spec, y, p, kwargs, progress):
+    """The model of ``spec``; with a ``search`` table, its parameters chosen by rolling-origin
+    cross-validation (3 folds) inside the training part, ``y[:initial]`` only, scored by the
+    headline metric. What was chosen and why is kept on the model for the report."""
+    from ..evaluation import tune
+    from ..evaluation.backtest import _check_initial
+
+    model = spec.build(p["horizon"])
+    if not spec.search:
+        return model
+    end = _check_initial(kwargs["initial"], len(y))  # the first test origin: the search never reads past it
+    result = tune(model, y, spec.search, horizon=p["horizon"], step=p["step"], metric=p["headline"], n_folds=3,
+                  end=end, seasonal_period=p["seasonal_period"], progress=progress)
+    model.set_params(**result.best_params_)
+    model.selection_ = f"`{spec.label}`: " + result.summary()
+    return model
 
 
 # -- many series ---------------------------------------------------------------------------
@@ -102,6 +121,10 @@ def _run_many(run: RunSpec, series: dict, p: dict, progress: bool):
 
     if p["coverage"] is not None:
         raise ConfigError(f"datasets.{run.label}: intervals (coverage) are not supported over many series yet.")
+    searched = [k for k, s in run.models.items() if s.search]
+    if searched:
+        raise ConfigError(f"datasets.{run.label}: model(s) {searched} have a search table, which works on "
+                          f"single-series datasets only for now; give their parameters directly.")
     local = {k: s for k, s in run.models.items() if not s.global_}
     glob = {k: s for k, s in run.models.items() if s.global_}
     if glob and p["refit"] is not False:
@@ -226,7 +249,8 @@ def run_experiment(config=None, *, profile="quick", results_dir="results", seed=
         baseline = getattr(cmp, "baseline", run.baseline)
         summary = _series_summary(y, params, p, n_origins, source, models, baseline)
         sections.append({"label": run.label, "table": table, "summary": summary, "seconds": seconds,
-                         "baseline": baseline})
+                         "baseline": baseline,
+                         "selection": [m.selection_ for m in models.values() if hasattr(m, "selection_")]})
         title = run.label if multi else cfg.name
         files += _plots(out, f"{run.label}_" if multi else "", y, preds, table, steps, p, title)
 

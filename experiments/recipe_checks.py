@@ -1,0 +1,77 @@
+"""Read an experiment's results and print the traffic recipe's acceptance checks.
+
+For each dataset: the best classical model and the best model containing a network (by the headline
+metric), the Diebold-Mariano test between them (squared error, the same test as the report's), lead-1
+MAPE of every model against the naive forecast's, and the models that lose to seasonal naive.
+
+    tsforecast experiment experiments/network_traffic.toml --results-dir results
+    python experiments/recipe_checks.py results/network_traffic
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tsforecast.evaluation.compare import dm_against
+from tsforecast.registry import get_forecaster_class
+
+CLASSICAL = {"naive", "seasonal_naive", "ar", "arima", "holt_winters", "mstl"}
+
+
+def contains_network(spec: dict) -> bool:
+    """Whether a resolved model spec (from config.json) is, or combines, a network."""
+    if spec["model"] == "ensemble":
+        return any(contains_network(m if isinstance(m, dict) else {"model": m[0]}) for m in spec["models"])
+    return bool(get_forecaster_class(spec["model"]).get_tag("neural"))
+
+
+def error_matrix(frame: pd.DataFrame) -> pd.DataFrame:
+    """Errors (origins x steps) of one model on one dataset (series stacked for many-series data)."""
+    keys = ["series", "origin"] if "series" in frame.columns else ["origin"]
+    return (frame.assign(e=frame["y_true"] - frame["y_pred"]).pivot_table(index=keys, columns="step", values="e")
+            .sort_index())
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("results", type=Path, help="the experiment's results folder (holds metrics.csv)")
+    args = parser.parse_args(argv)
+    import json
+
+    config = json.loads((args.results / "config.json").read_text())
+    metrics = pd.read_csv(args.results / "metrics.csv")
+    forecasts = pd.read_parquet(args.results / "forecasts.parquet")
+    step = int(config.get("protocol", {}).get("step", 1))
+    specs = config["models"]
+    for dataset, table in metrics.groupby("dataset", sort=False):
+        headline = next(c for c in ("mape", "mase") if c in table and table[c].notna().any())
+        table = table.set_index("model")
+        nets = [m for m in table.index if contains_network(specs[m])]
+        classical = [m for m in table.index if m in CLASSICAL]
+        best_net, best_cls = table.loc[nets, headline].idxmin(), table.loc[classical, headline].idxmin()
+        rows = forecasts[forecasts["dataset"] == dataset]
+        e_net = error_matrix(rows[rows["model"] == best_net])
+        e_cls = error_matrix(rows[rows["model"] == best_cls])
+        ds_step = int(config.get("datasets", {}).get(dataset, {}).get("protocol", {}).get("step", step))
+        stat, p = dm_against(e_net.to_numpy(), e_cls.loc[e_net.index].to_numpy(), ds_step, "se", best_net, best_cls)
+        print(f"\n== {dataset} ({headline}) ==")
+        print(f"best with a network: {best_net} {table.loc[best_net, headline]:.3f}; best classical: {best_cls} "
+              f"{table.loc[best_cls, headline]:.3f}; DM (squared error) stat {stat:.2f}, p {p:.4f} "
+              f"({'network better' if stat < 0 else 'classical better'})")
+        lead1 = rows[rows["step"] == 1].assign(ape=lambda d: 100 * (d["y_true"] - d["y_pred"]).abs() / d["y_true"].abs())
+        lead1 = lead1.replace([np.inf], np.nan).groupby("model")["ape"].mean().sort_values()
+        print("lead-1 MAPE: " + ", ".join(f"{m} {v:.2f}" for m, v in lead1.items() if not math.isnan(v)))
+        worse = [m for m in table.index if m not in ("naive", "seasonal_naive")
+                 and table.loc[m, headline] > table.loc["seasonal_naive", headline]]
+        print(f"worse than seasonal naive: {worse or 'none'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
