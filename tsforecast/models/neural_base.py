@@ -264,7 +264,10 @@ class NeuralForecaster(BaseForecaster):
                                          optimizer=self.optimizer, clipnorm=self.clipnorm, loss=self.loss,
                                          patience=self.patience, seed=used_seed, verbose=self.verbose,
                                          restore_best_weights=self.restore_best_weights,
-                                         reduce_lr_patience=self.reduce_lr_patience)
+                                         reduce_lr_patience=self.reduce_lr_patience,
+                                         label=f"[member {member + 1}/{self.n_ensemble}] " * (self.n_ensemble > 1)
+                                         + f"[step {steps[0]}/{len(slices)}] " * (len(slices) > 1)
+                                         + type(self).__name__)
                     self.networks_.append(net)
                     self.history_.append({k: [float(v) for v in vals] for k, vals in hist.history.items()})
         self.n_channels_ = chans[0].shape[1]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+import time
 from pathlib import Path
 
 import keras
@@ -18,6 +20,73 @@ PER_ROW_LOSSES = {"mse": keras.losses.mean_squared_error, "mae": keras.losses.me
 VAL_BATCH = 4096
 PREDICT_BATCH = 4096
 CACHE_ENV = "TSFORECAST_JAX_CACHE_DIR"
+PROGRESS = True  # module switch for the progress lines of quiet (verbose=0) fits; see FitProgress
+PROGRESS_ENV = "TSFORECAST_PROGRESS"  # "0" (or "false", "no", "off") silences them too
+PROGRESS_AFTER = 5.0  # seconds a quiet fit stays silent: short fits (tests, tuning candidates) print nothing
+PROGRESS_CLOCK = time.monotonic  # replaceable, so tests can simulate slow epochs
+
+
+def progress_enabled():
+    """Whether quiet fits print progress lines: :data:`PROGRESS` and ``$TSFORECAST_PROGRESS`` not off."""
+    return PROGRESS and os.environ.get(PROGRESS_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def _duration(seconds):
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+class FitProgress(keras.callbacks.Callback):
+    """One line per epoch on stderr once a fit has run longer than ``after`` seconds.
+
+    A line reads ``<label> epoch k/max, loss L, val_loss V, lr R, elapsed T, ETA at most E``
+    (no ``val_loss`` without validation windows). The ETA assumes the mean
+    epoch time so far and all ``epochs``; early stopping usually ends sooner.
+
+    Parameters
+    ----------
+    label : str
+        Start of every line: the model, and which ensemble member or direct-strategy step.
+    epochs : int
+        The most epochs the fit may run.
+    after : float, optional
+        Seconds of silence; default :data:`PROGRESS_AFTER`.
+    clock : callable, optional
+        Returns seconds; read once when training begins and once per epoch.
+        Default :data:`PROGRESS_CLOCK` (``time.monotonic``).
+    """
+
+    def __init__(self, label, epochs, after=None, clock=None):
+        super().__init__()
+        self.label, self.epochs = label, epochs
+        self.after = PROGRESS_AFTER if after is None else after
+        self.clock = PROGRESS_CLOCK if clock is None else clock
+        self._start = None
+
+    def on_train_begin(self, logs=None):
+        self._start = self.clock()
+
+    def on_epoch_end(self, epoch, logs=None):
+        elapsed = self.clock() - self._start
+        if elapsed < self.after:
+            return
+        logs = logs or {}
+        done = epoch + 1
+        parts = [f"{self.label} epoch {done}/{self.epochs}", f"loss {float(logs['loss']):.4g}"]
+        if "val_loss" in logs:
+            parts.append(f"val_loss {float(logs['val_loss']):.4g}")
+        try:
+            parts.append(f"lr {float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)):.3g}")
+        except (AttributeError, TypeError, ValueError):  # a schedule, or no optimizer: leave the rate out
+            pass
+        eta = (self.epochs - done) * elapsed / done
+        parts.append(f"elapsed {_duration(elapsed)}, ETA at most {_duration(eta)}")
+        # sys.stderr looked up per line, so a redirected (or captured) stderr gets the lines.
+        print(", ".join(parts), file=sys.stderr, flush=True)
 
 
 def use_compilation_cache():
@@ -132,7 +201,7 @@ class WindowBatches(keras.utils.PyDataset):
 
 def train_network(net, source, train_starts, val_starts, *, target_slice=slice(None), epochs=100, batch_size=32,
                   learning_rate=1e-3, optimizer="adam", clipnorm=None, loss="mse", patience=10, seed=0,
-                  verbose=0, jit_compile="auto", restore_best_weights=True, reduce_lr_patience=None):
+                  verbose=0, jit_compile="auto", restore_best_weights=True, reduce_lr_patience=None, label=None):
     """Fit ``net`` on windows of a :class:`~tsforecast.windowing.WindowSource`.
 
     Early stopping watches the chronological validation windows (training loss
@@ -143,7 +212,11 @@ def train_network(net, source, train_starts, val_starts, *, target_slice=slice(N
     ``Model.compile``: ``"auto"`` leaves XLA off for TensorFlow on CPU, where
     compiling costs more than it saves for small fits (on for JAX). Batches are
     built on the fly (:class:`WindowBatches`); ``seed`` fixes the order in which
-    the training windows are shuffled, epoch by epoch.
+    the training windows are shuffled, epoch by epoch. With ``verbose=0`` a fit
+    longer than :data:`PROGRESS_AFTER` seconds prints a :class:`FitProgress`
+    line per epoch to stderr, starting with ``label`` (default: the network's
+    name), unless :func:`progress_enabled` says no; ``verbose >= 1`` shows
+    Keras's own progress instead.
     """
     use_compilation_cache()
     has_val = len(val_starts) > 0
@@ -159,6 +232,8 @@ def train_network(net, source, train_starts, val_starts, *, target_slice=slice(N
     if reduce_lr_patience:
         callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=0.5, patience=reduce_lr_patience,
                                                            min_lr=learning_rate / 64))
+    if verbose == 0 and progress_enabled():
+        callbacks.append(FitProgress(label or net.name, epochs))
     train = WindowBatches(source, train_starts, batch_size, target_slice, seed=seed)
     val = None
     if has_val:
