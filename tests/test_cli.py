@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from tsforecast.cli import build_parser, main, parse_param
 
 ROOT = Path(__file__).resolve().parents[1]
-SUBCOMMANDS = ("experiment", "fit", "predict", "backtest", "batch", "datasets")
+SUBCOMMANDS = ("experiment", "fit", "predict", "backtest", "batch", "datasets", "models")
 
 
 @pytest.fixture
@@ -275,3 +275,95 @@ def test_predict_and_backtest_check_their_output_files_first(files, capsys, monk
     code, _, err = run(["backtest", "--model", "naive", "--data", files / "series.csv", "--horizon", 2,
                         "--initial", 60, "--predictions", files / "preds.txt"], capsys)
     assert code == 2 and "--predictions" in err and ".csv or .parquet" in err
+
+
+# -- models, unknown parameters, --quiet / --verbose -------------------------------------
+def test_models_lists_every_registered_model_with_its_summary(capsys):
+    from tsforecast.registry import list_forecasters
+
+    code, out, _ = run(["models"], capsys)
+    lines = out.splitlines()
+    assert code == 0 and [line.split()[0] for line in lines] == list_forecasters()
+    assert any(line.startswith("ar ") and "ARForecaster" in line and "Autoregression" in line for line in lines)
+    assert "models" in build_parser().format_help()
+
+
+def test_models_name_shows_every_parameter_with_default_and_meaning(capsys):
+    from tsforecast.registry import get_forecaster_class, list_forecasters
+
+    for name in list_forecasters():
+        code, out, _ = run(["models", name], capsys)
+        assert code == 0
+        for param, default in get_forecaster_class(name)().get_params().items():
+            assert f"  {param} = {default!r} " in out, (name, param)
+    out = run(["models", "ar"], capsys)[1]
+    assert '"log": fit on log y (needs y > 0)' in next(line for line in out.splitlines() if "transform =" in line)
+    assert run(["models", "no_such"], capsys)[2].startswith("tsforecast: error: unknown model 'no_such'")
+
+
+@pytest.mark.parametrize("command", [["fit", "--out", "{d}/m"], ["backtest", "--horizon", "2", "--initial", "50"]])
+def test_unknown_param_names_the_valid_parameters(command, files, capsys):
+    argv = [command[0], "--model", "ar", "--data", f"{files}/series.csv", "--param", "foo=1", "--param", "lags=2"]
+    code, _, err = run(argv + [a.format(d=files) for a in command[1:]], capsys)
+    assert code == 2
+    assert "model 'ar' has no parameter(s) ['foo']; valid parameters: lags, max_lags, ic, trend" in err
+    assert not (files / "m").exists()
+
+
+def _warning_command(args):
+    import warnings
+
+    warnings.warn("first line\n   second line", UserWarning)
+    print("done")
+
+
+def test_warnings_print_as_one_line_unless_verbose(capsys, monkeypatch):
+    import warnings
+
+    monkeypatch.setattr("tsforecast.cli.cmd_datasets", _warning_command)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        # print warnings as plain Python does (pytest's warnings plugin would record them instead)
+        monkeypatch.setattr(warnings, "showwarning", lambda m, c, f, n, file=None, line=None:
+                            sys.stderr.write(warnings.formatwarning(m, c, f, n, line)))
+        code, out, err = run(["datasets"], capsys)
+        assert code == 0 and out == "done\n"
+        assert err == "UserWarning: first line second line\n"
+        code, out, err = run(["--verbose", "datasets"], capsys)
+        assert "test_cli.py:" in err and "first line\n" in err
+    assert warnings.formatwarning is not None and "tsforecast" not in warnings.formatwarning.__module__
+
+
+def test_quiet_hides_info_lines_and_progress(files, capsys):
+    code, out, err = run(["--quiet", "fit", "--model", "naive", "--data", files / "series.csv", "--out", files / "m"],
+                         capsys)
+    assert code == 0 and out == "" and err == ""
+    code, out, err = run(["-q", "backtest", "--model", "naive", "--data", files / "series.csv", "--horizon", "2",
+                          "--initial", "100"], capsys)
+    assert code == 0 and "mae" in out.lower() and err == ""
+
+
+QUIET_TF_SCRIPT = """
+import sys
+import tsforecast.cli as cli
+
+list_models = cli.cmd_models
+
+def models_then_tensorflow(args):
+    list_models(args)
+    assert "tensorflow" not in sys.modules, "listing models imported TensorFlow"
+    import tensorflow  # as a fitted network would, inside the entry point
+
+cli.cmd_models = models_then_tensorflow
+sys.exit(cli.main(["models"]))
+"""
+
+
+def test_tensorflow_start_up_lines_are_silenced_in_a_real_process():
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    proc = subprocess.run([sys.executable, "-c", QUIET_TF_SCRIPT], env=env, capture_output=True, text=True,
+                          cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "ARForecaster" in proc.stdout
+    noisy = [line for line in proc.stderr.splitlines() if any(w in line.lower() for w in ("cuda", "onednn", "absl"))]
+    assert noisy == [], proc.stderr

@@ -1,6 +1,9 @@
 """The ``tsforecast`` command line (also ``python -m tsforecast``).
 
-Subcommands: ``experiment``, ``fit``, ``predict``, ``backtest``, ``batch``, ``datasets``.
+Subcommands: ``experiment``, ``fit``, ``predict``, ``backtest``, ``batch``, ``datasets``, ``models``.
+Global options ``--quiet`` (no progress bars or info lines) and ``--verbose`` (Python warnings
+in full, TensorFlow's start-up lines kept); by default a warning prints as one line
+``Category: message`` and TensorFlow's C++ start-up lines are dropped.
 Bad input (a missing file, a malformed config, an unknown model) ends with exit
 code 2 and one line ``tsforecast: error: ...`` on stderr; anything else that
 goes wrong is a bug and shows its traceback.
@@ -10,8 +13,15 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
+import importlib.abc
+import importlib.util
 import logging
+import os
+import re
 import sys
+import tempfile
+import warnings
 from pathlib import Path
 
 from .exceptions import ConfigError, DataFileError, TSForecastError
@@ -43,6 +53,22 @@ def parse_param(text: str):
 
 def _params(items) -> dict:
     return dict(parse_param(p) for p in items or [])
+
+
+def _model(args):
+    """The registered model ``--model`` with its ``--param`` values; unknown names list the valid ones."""
+    from .model_docs import check_parameter_names
+    from .registry import get_forecaster
+
+    params = _params(args.param)
+    check_parameter_names(args.model, params)
+    return get_forecaster(args.model, **params)
+
+
+def _info(args, text):
+    """Print an info line unless ``--quiet``."""
+    if not args.quiet:
+        print(text)
 
 
 def _columns(path) -> list:
@@ -84,14 +110,13 @@ def _write_table(df, path):
 # -- subcommands ------------------------------------------------------------------
 def cmd_fit(args):
     from .persistence import check_save_target
-    from .registry import get_forecaster
 
-    model = get_forecaster(args.model, **_params(args.param))
+    model = _model(args)
     check_save_target(args.out)  # the check model.save makes, done before reading and training, not after
     y = read_data(args.data, missing=args.missing)
     model.fit(y, missing=args.missing)
     model.save(args.out)
-    print(f"fitted {args.model} on {args.data}; saved to {args.out}")
+    _info(args, f"fitted {args.model} on {args.data}; saved to {args.out}")
 
 
 def cmd_predict(args):
@@ -109,7 +134,7 @@ def cmd_predict(args):
         pred = model.predict(args.horizon, y=y)
     table = _forecast_table(pred)
     _write_table(table, args.out)
-    print(f"wrote {len(table)} forecast rows to {args.out}")
+    _info(args, f"wrote {len(table)} forecast rows to {args.out}")
 
 
 def cmd_backtest(args):
@@ -117,9 +142,8 @@ def cmd_backtest(args):
 
     from .evaluation import backtest
     from .outputs import check_output_file
-    from .registry import get_forecaster
 
-    model = get_forecaster(args.model, **_params(args.param))
+    model = _model(args)
     for option, path in (("--out", args.out), ("--predictions", args.predictions)):
         if path:
             check_output_file(path, option)
@@ -127,7 +151,7 @@ def cmd_backtest(args):
     if isinstance(y, pd.DataFrame):
         raise DataFileError(f"{args.data} holds many series (an id column); backtest takes one timestamp,value series.")
     result = backtest(model, y, initial=args.initial, horizon=args.horizon, step=args.step,
-                      refit=args.refit if args.refit else False, progress=True)
+                      refit=args.refit if args.refit else False, progress=not args.quiet)
     with pd.option_context("display.width", 200, "display.max_columns", 50):
         print(result.metrics.to_string(float_format=lambda v: f"{v:.4g}"))
     if args.out:
@@ -161,13 +185,33 @@ def cmd_datasets(args):
         print(f"{key:17s} {value}")
 
 
+def cmd_models(args):
+    from .model_docs import describe_parameters, model_summaries
+    from .registry import REGISTRY, get_forecaster_class
+
+    if args.name is None:
+        for name, cls_name, first_line in model_summaries():
+            print(f"{name:15s} {cls_name:24s} {first_line}")
+        return
+    cls = get_forecaster_class(args.name)
+    print(f"{args.name}: {REGISTRY[args.name]}")
+    rows = [(f"{name} = {default!r}", meaning) for name, default, meaning in describe_parameters(cls)]
+    if not rows:
+        print("  (no parameters)")
+    width = max((len(left) for left, _ in rows), default=0)
+    for left, meaning in rows:
+        print(f"  {left:{width}s}  {meaning}")
+
+
 def cmd_experiment(args, extra):
     from . import experiment
 
     parser = argparse.ArgumentParser(prog=f"{PROG} experiment", description=experiment.__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     experiment.add_arguments(parser)
-    return experiment.main(parser.parse_args(extra))
+    parsed = parser.parse_args(extra)
+    parsed.no_progress = parsed.no_progress or args.quiet
+    return experiment.main(parsed)
 
 
 # -- parser -------------------------------------------------------------------------
@@ -197,6 +241,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Fit, evaluate and run time series forecasters (AR, Holt-Winters, NARX, TDNN, RNN/LSTM/GRU).",
         epilog=f"Run '{PROG} COMMAND --help' for the options of a command.",
     )
+    loudness = parser.add_mutually_exclusive_group()
+    loudness.add_argument("-q", "--quiet", action="store_true", help="no progress bars or info lines")
+    loudness.add_argument("-v", "--verbose", action="store_true",
+                          help="Python warnings in full (with file and line) and TensorFlow's start-up lines")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("experiment", add_help=False, help="run a model comparison experiment from a config",
@@ -255,13 +303,19 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--cluster", choices=("local",), help="start a local Dask cluster")
     p.add_argument("--n-jobs", type=_positive_int, help="local worker processes (overrides [run] n_jobs)")
     p.add_argument("--n-workers", type=_positive_int, help="workers of --cluster local (default 2)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress bar (as the global --quiet)")
     p.set_defaults(func=cmd_batch)
 
     p = sub.add_parser("datasets", help="list datasets, or describe one",
                        description="List the bundled and real datasets; with NAME print its card.")
     p.add_argument("name", nargs="?", help="dataset name")
     p.set_defaults(func=cmd_datasets)
+
+    p = sub.add_parser("models", help="list the registered models, or the parameters of one",
+                       description="List the registered models; with NAME print its parameters, their defaults "
+                                   "and what they mean (for --param of fit and backtest).")
+    p.add_argument("name", nargs="?", help="registry name, e.g. ar")
+    p.set_defaults(func=cmd_models)
     return parser
 
 
@@ -272,6 +326,102 @@ def _one_line(exc) -> str:
     return text
 
 
+# -- console output ---------------------------------------------------------------------
+# What TensorFlow's C++ libraries print on stderr while ``import tensorflow`` runs (absl logs
+# before its InitializeLog, oneDNN and CUDA notes, CPU instruction hints); TF_CPP_MIN_LOG_LEVEL
+# does not reach the absl lines, so they are dropped from a capture of file descriptor 2.
+TF_STARTUP_NOISE = re.compile(r"absl::InitializeLog|oneDNN|cuda|cudnn|cufft|cublas|TF-TRT|cpu_feature_guard|"
+                              r"To enable the following instructions|rebuild TensorFlow with", re.IGNORECASE)
+
+
+def one_line_warning(message, category, filename, lineno, line=None) -> str:
+    """``warnings.formatwarning`` of the command line: ``Category: message`` on one line."""
+    return f"{category.__name__}: {' '.join(str(message).split())}\n"
+
+
+@contextlib.contextmanager
+def _without_startup_noise():
+    """Run the block with fd 2 captured, then write back the lines that are not TensorFlow start-up noise."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            lines = capture.read().decode(errors="replace").splitlines(keepends=True)
+            sys.stderr.write("".join(line for line in lines if not TF_STARTUP_NOISE.search(line)))
+            sys.stderr.flush()
+
+
+class _QuietLoader(importlib.abc.Loader):
+    """Wraps the loader of ``tensorflow`` so that executing the package drops the start-up noise."""
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        with _without_startup_noise():
+            self.loader.exec_module(module)
+
+    def __getattr__(self, name):
+        return getattr(self.loader, name)
+
+
+class _QuietTensorFlowImport(importlib.abc.MetaPathFinder):
+    """Meta path finder that hands the first ``import tensorflow`` a :class:`_QuietLoader`."""
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname != "tensorflow":
+            return None
+        with contextlib.suppress(ValueError):
+            sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _QuietLoader(spec.loader)
+        return spec
+
+
+@contextlib.contextmanager
+def console(verbose=False):
+    """Warnings and TensorFlow output as the command line shows them, restored on exit.
+
+    Parameters
+    ----------
+    verbose : bool
+        Keep Python's full warning format and TensorFlow's start-up lines. Otherwise each
+        warning prints as one line (:func:`one_line_warning`), TF_CPP_MIN_LOG_LEVEL goes from
+        the package's default 2 to 3 (any other value the user set is kept), and the C++
+        start-up lines of the first ``import tensorflow`` are dropped.
+    """
+    saved_format, saved_level = warnings.formatwarning, os.environ.get("TF_CPP_MIN_LOG_LEVEL")
+    finder = _QuietTensorFlowImport()
+    if not verbose:
+        warnings.formatwarning = one_line_warning
+        if saved_level in (None, "2"):  # "2" is what ``import tsforecast`` sets when the user set nothing
+            os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+        if "tensorflow" not in sys.modules:
+            sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        warnings.formatwarning = saved_format
+        with contextlib.suppress(ValueError):
+            sys.meta_path.remove(finder)
+        if "tensorflow" not in sys.modules:  # else the level no longer matters
+            if saved_level is None:
+                os.environ.pop("TF_CPP_MIN_LOG_LEVEL", None)
+            else:
+                os.environ["TF_CPP_MIN_LOG_LEVEL"] = saved_level
+
+
 def main(argv=None) -> int:
     """Entry point of the ``tsforecast`` command; returns the exit code."""
     parser = build_parser()
@@ -279,6 +429,11 @@ def main(argv=None) -> int:
     # Every fitted network traces its own predict function, and TensorFlow warns about each trace
     # after the fifth; in a comparison of many models that is expected, not a problem to report.
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    with console(verbose=args.verbose):
+        return _run(parser, args, extra)
+
+
+def _run(parser, args, extra) -> int:
     try:
         if args.command == "experiment":
             return int(cmd_experiment(args, extra) or 0)
