@@ -54,7 +54,7 @@ def test_every_parameter_of_every_model_is_described(name):
 def test_subclass_inherits_its_parents_parameter_docs():
     meanings = {n: m for n, _, m in describe_parameters(get_forecaster_class("lstm"))}
     assert meanings["units"].startswith("Units per recurrent layer")
-    assert meanings["peephole"] == UNDOCUMENTED
+    assert meanings["peephole"].startswith("Gates see the cell state")
 
 
 def test_unknown_parameter_names_list_the_valid_ones():

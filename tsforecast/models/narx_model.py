@@ -54,6 +54,9 @@ class NARXForecaster(NeuralForecaster):
     dropout, l2 : float
     known_future : bool
         Also feed the exogenous values of the forecast steps (known in advance, e.g. calendar).
+    calendar : tuple of str, optional
+        Calendar inputs computed from the timestamps, e.g. ``("hour", "dayofweek")``, fed as
+        known-future covariates (nothing to pass at predict time; any ``X`` is then known-future too).
     seed : int or None
         Seeds the weights and the shuffling; ``None`` draws a fresh seed. The caller's global
         ``random``/NumPy generators are left as they were.

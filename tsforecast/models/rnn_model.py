@@ -36,7 +36,8 @@ class RNNForecaster(NeuralForecaster):
         are learnable (see :func:`tsforecast.nn.rnn.chrono_init`). Not for
         SimpleRNN or peephole LSTM.
     strategy, scaler, difference, base, seasonal_period, n_ensemble, epochs, batch_size, learning_rate, optimizer,
-    loss, patience, restore_best_weights, reduce_lr_patience, validation_fraction, known_future, seed, verbose
+    loss, patience, restore_best_weights, reduce_lr_patience, validation_fraction, known_future, calendar, seed,
+    verbose
         As for :class:`~tsforecast.models.narx_model.NARXForecaster`; default strategy ``'mimo'``.
     """
 
@@ -88,6 +89,11 @@ class LSTMForecaster(RNNForecaster):
     keeps its state and gradients reach far back in the window (Jozefowicz et
     al., 2015). ``peephole=True`` lets the gates see the cell state (Gers &
     Schmidhuber, 2000), via :class:`tsforecast.nn.peephole.PeepholeLSTMCell`.
+
+    Parameters
+    ----------
+    peephole : bool
+        Gates see the cell state (peephole connections).
     """
 
     cell = "lstm"

@@ -22,9 +22,12 @@ class TDNNForecaster(NeuralForecaster):
     layers : int
         Number of time-delay layers.
     dilation : int
+        Spacing factor of the delays: layer ``i`` spaces its delays by ``dilation**i`` steps.
+    activation : str
+        Activation of the time-delay layers.
     horizon, strategy, scaler, difference, base, seasonal_period, n_ensemble, epochs, batch_size, learning_rate,
     optimizer, clipnorm, loss, patience, restore_best_weights, reduce_lr_patience, validation_fraction, dropout, l2,
-    known_future, seed, verbose
+    known_future, calendar, seed, verbose
         As for :class:`~tsforecast.models.narx_model.NARXForecaster`; default strategy ``'mimo'``.
     """
 
