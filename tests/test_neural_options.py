@@ -234,3 +234,16 @@ def test_season_named_lags_follow_the_frequency():
     assert net.lags_ == 24 and net.context_length_ == 24 and net.lags == "season"
     with pytest.raises(ParameterError, match="lags"):
         tsf.GRUForecaster(lags="fortnight").fit(y)
+
+
+def test_season_lags_on_short_daily_data():
+    """A daily series of 40 points (Cortez daily has 34 training points): a week of lags fits, and a
+    backtest does not refuse it for AR's default max_lags."""
+    y = pd.Series(100 + 10 * np.sin(2 * np.pi * np.arange(40) / 7) + np.random.default_rng(0).normal(0, 1, 40),
+                  index=pd.date_range("2005-06-07", periods=40, freq="D"))
+    ar = tsf.ARForecaster(lags="long_season", transform="log")
+    assert ar.fit(y.iloc[:34]).order_ == 7
+    result = tsf.backtest(ar, y, initial=34, horizon=3)
+    assert result.n_origins == 4 and np.isfinite(result.metrics.loc["all", "mae"])
+    with pytest.raises(NotEnoughDataError):
+        tsf.ARForecaster(lags="long_season").fit(y.iloc[:12])

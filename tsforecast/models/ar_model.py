@@ -111,9 +111,11 @@ class ARForecaster(BaseForecaster):
     def _lag_list(self):
         """The lags to fit (None for "auto")."""
         if isinstance(self.lags, str):
-            y = getattr(self, "y_", None)  # a season's lags are known once the training index is
-            if self.lags == "auto" or y is None:
+            if self.lags == "auto":
                 return None
+            y = getattr(self, "y_", None)  # a season's lags are known once the training index is;
+            if y is None:                  # before that, length checks assume the fewest (fit checks again)
+                return [1]
             return list(range(1, season_lags(self.lags, y.index, len(y)) + 1))
         if isinstance(self.lags, (list, tuple)):
             return sorted(int(v) for v in self.lags)
