@@ -107,3 +107,15 @@ def test_needs_periods_without_timestamps_and_enough_data():
 
     with pytest.raises(NotEnoughDataError, match="168"):
         MSTLForecaster(lags=1).fit(y.iloc[:300])  # 300 points < 2 weeks + 1
+
+
+def test_short_daily_series_fits_with_fewer_remainder_lags():
+    """Cortez daily has 34 training points: the remainder's AR tries orders up to (n - 2) // 3, not 24."""
+    import tsforecast as tsf
+
+    y = pd.Series(100 + 10 * np.sin(2 * np.pi * np.arange(40) / 7) + np.random.default_rng(1).normal(0, 1, 40),
+                  index=pd.date_range("2005-06-07", periods=40, freq="D"))
+    model = MSTLForecaster(transform="log").fit(y.iloc[:34])
+    assert model.ar_.order_ <= (34 - 2) // 3
+    result = tsf.backtest(MSTLForecaster(transform="log"), y, initial=34, horizon=3)
+    assert result.n_origins == 4 and np.isfinite(result.metrics.loc["all", "mae"])

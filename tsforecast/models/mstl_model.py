@@ -79,9 +79,14 @@ class MSTLForecaster(BaseForecaster):
         check_int(self.iterate, "iterate")
         check_int(self.horizon, "horizon")
 
-    def _ar_template(self):
+    def _ar_template(self, n=None):
+        """The remainder's AR model; with ``lags="auto"`` on ``n`` points, orders above ``(n - 2) // 3``
+        are not tried (a short daily series cannot hold back 24 lags), so longer series are unaffected."""
         lags = check_lag_set(self.lags) if isinstance(self.lags, (list, tuple)) else self.lags
-        return ARForecaster(lags=lags, max_lags=self.max_lags)
+        max_lags = self.max_lags
+        if lags == "auto":
+            max_lags = 1 if n is None else max(1, min(self.max_lags, (n - 2) // 3))
+        return ARForecaster(lags=lags, max_lags=max_lags)
 
     def _periods(self):
         if hasattr(self, "seasonal_periods_"):
@@ -114,7 +119,7 @@ class MSTLForecaster(BaseForecaster):
         seasonal = seasonal.reshape(len(z), -1)
         self.profiles_ = [self._profile(seasonal[:, k], p) for k, p in enumerate(periods)]
         deseasonalised = z - self._seasonal_at(np.arange(len(z)))
-        self.ar_ = self._ar_template().fit(deseasonalised)
+        self.ar_ = self._ar_template(len(deseasonalised)).fit(deseasonalised)
         self.context_length_ = self.ar_.context_length_
 
     def _profile(self, component, period):
