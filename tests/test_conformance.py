@@ -199,3 +199,23 @@ def test_suite_catches_global_reseeding():
 def test_suite_catches_a_save_that_deletes_user_files():
     with pytest.raises(AssertionError, match="deleted or changed a file of the user's"):
         check_save_keeps_user_files(_DeletesOnSave())
+
+
+class _ForgetfulUpdateForecaster(BaseForecaster):
+    """A naive forecast whose update() drops the new rows (returns self, changes nothing)."""
+
+    def _fit(self, y, X):
+        self.context_length_ = 1
+
+    def _predict(self, Y, XH, XF, horizon):
+        return np.repeat(Y[:, -1:], horizon, axis=1)
+
+    def update(self, y_new, X_new=None, **kwargs):
+        return self
+
+
+def test_suite_catches_an_update_that_forgets_the_new_rows():
+    from tsforecast.testing import check_update
+
+    with pytest.raises(AssertionError, match="forecasts must start at"):
+        check_update(_ForgetfulUpdateForecaster())

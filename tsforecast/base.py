@@ -370,6 +370,151 @@ class BaseForecaster(BaseEstimator):
             rows.append(self._predict(values[:o][None], XH, XF, horizon)[0])
         return np.vstack(rows)
 
+    # -- online updates -------------------------------------------------------
+    def update(self, y_new, X_new=None, *, refit=False, missing="raise", **kwargs):
+        """Append new observations; forecasts then continue from the new end.
+
+        Parameters
+        ----------
+        y_new : pandas.Series or 1-D array
+            The observations after the last one the model has seen. A Series must
+            start exactly one step after it; an array is stamped with the following
+            steps. Global models take a dict ``{id: Series}`` (or a long DataFrame)
+            of series they were fitted on.
+        X_new : pandas.DataFrame or 2-D array, optional
+            Exogenous rows for the new observations, when the model was fitted with X
+            (calendar inputs are computed, not passed).
+        refit : bool, default False
+            Refit on the whole history with the same parameters. Without it the
+            fitted parameters stay: statistical models filter the new points with
+            them, networks keep their weights.
+        missing : {"raise", "interpolate", "ffill"}
+            What to do with missing values in ``y_new`` (filled from its own points
+            and the history before it, never from later data).
+        **kwargs
+            Model-specific update options, e.g. ``epochs=k`` to fine-tune a network on
+            its newest windows.
+
+        Returns
+        -------
+        self
+        """
+        check_is_fitted(self, "context_length_")
+        if getattr(self, "is_global_", False):
+            new = self._append_global(y_new, X_new, missing)
+        else:
+            from .multiseries import is_multi
+
+            if is_multi(y_new):
+                raise InvalidInputError(f"{type(self).__name__} was fitted on one series; pass one series to update.")
+            new = self._append(y_new, X_new, missing)
+        if refit:
+            if kwargs:
+                raise ParameterError(f"refit=True fits from scratch; drop {sorted(kwargs)}.")
+            self._refit_all()
+        else:
+            self._update(new, **kwargs)
+        return self
+
+    def _update(self, n_new, **kwargs):
+        """Change fitted state after ``update`` appended ``n_new`` points (a dict per id for global models).
+
+        The default keeps the parameters: ``predict`` forecasts from the stored history, so the
+        model already continues from the new end.
+        """
+        if kwargs:
+            raise ParameterError(f"{type(self).__name__}.update takes no options {sorted(kwargs)}; "
+                                 f"it keeps its parameters, or refits with refit=True.")
+
+    def _continuation(self, y_new, history: pd.Series, name: str, missing: str) -> pd.Series:
+        """``y_new`` as a Series that starts one step after ``history``."""
+        if not isinstance(y_new, (pd.Series, pd.DataFrame)):
+            arr = np.asarray(y_new, dtype=float).reshape(-1) if np.ndim(y_new) <= 1 else np.asarray(y_new)
+            y_new = pd.Series(arr, index=future_index(history.index, len(arr)) if arr.ndim == 1 and len(arr) else None,
+                              name=history.name)
+        if len(y_new) == 0:
+            raise InvalidInputError(f"{name} is empty; pass at least one new observation.")
+        expected = future_index(history.index, 1)[0]
+        first = y_new.index[0]
+        if isinstance(history.index, pd.DatetimeIndex) != isinstance(y_new.index, pd.DatetimeIndex):
+            raise FrequencyError(f"{name} must have the same kind of index (timestamps or positions) as the history.")
+        if first != expected:
+            where = "overlaps the history" if first <= history.index[-1] else "leaves a gap after the history"
+            raise InvalidInputError(
+                f"{name} starts at {first} and {where}, which ends at {history.index[-1]}; pass only the "
+                f"observations from {expected} on."
+            )
+        # Validated together with the last seen point, so frequency and gap checks see the join.
+        return check_series(pd.concat([history.iloc[-1:], y_new]), name, missing).iloc[1:]
+
+    def _append(self, y_new, X_new, missing) -> int:
+        history = self.y_
+        new = self._continuation(y_new, history, "y_new", missing)
+        Xn = None
+        if self.exog_columns_ is None:
+            if X_new is not None:
+                raise ExogenousError(f"{type(self).__name__} was fitted without X; do not pass X_new.")
+        else:
+            if X_new is None and self._user_exog_columns():
+                raise ExogenousError(f"the model was fitted with X, so update needs X_new for the {len(new)} new rows.")
+            if X_new is not None and not isinstance(X_new, (pd.DataFrame, pd.Series)):
+                arr = np.asarray(X_new, dtype=float)
+                arr = arr[:, None] if arr.ndim == 1 else arr
+                if arr.ndim != 2 or arr.shape[1] != len(self._user_exog_columns()):
+                    raise ExogenousError(f"X_new must have {len(self._user_exog_columns())} column(s), got shape "
+                                         f"{arr.shape}.")
+                X_new = pd.DataFrame(arr, index=new.index[: len(arr)], columns=self._user_exog_columns())
+            Xn = check_exog(self._add_calendar(X_new, new.index), new.index, "X_new", self.exog_columns_)
+        self.y_ = pd.concat([history, new])
+        self.y_.index.freq = history.index.freq if isinstance(history.index, pd.DatetimeIndex) else None
+        if Xn is not None:
+            self.X_ = pd.concat([self.X_, Xn])
+        return len(new)
+
+    def _append_global(self, y_new, X_new, missing) -> dict:
+        from .multiseries import is_multi, long_to_dict
+
+        if not is_multi(y_new):
+            raise InvalidInputError("a global model updates from a dict {id: Series} or a long DataFrame "
+                                    "id, timestamp, value.")
+        given = long_to_dict(y_new) if isinstance(y_new, pd.DataFrame) else dict(y_new)
+        given = {str(k): v for k, v in given.items()}
+        unknown = [k for k in given if k not in self.series_]
+        if unknown:
+            raise InvalidInputError(f"series {unknown[:5]} were not in the fit; a global model updates only the "
+                                    f"series it was fitted on (refit to add series).")
+        if self.exog_columns_ is not None and self._user_exog_columns() and not isinstance(X_new, dict):
+            raise ExogenousError("the model was fitted with X: pass X_new as a dict {id: DataFrame} for the new rows.")
+        counts, series, Xs = {}, dict(self.series_), dict(self.X_series_ or {})
+        for k, v in given.items():
+            new = self._continuation(v, series[k], f"y_new[{k!r}]", missing)
+            if self.exog_columns_ is not None:
+                xk = None if X_new is None else X_new.get(k)
+                Xs[k] = pd.concat([Xs[k], check_exog(self._add_calendar(xk, new.index), new.index, f"X_new[{k!r}]",
+                                                     self.exog_columns_)])
+            freq = series[k].index.freq if isinstance(series[k].index, pd.DatetimeIndex) else None
+            series[k] = pd.concat([series[k], new])
+            if freq is not None:
+                series[k].index.freq = freq
+            counts[k] = len(new)
+        # Assigned only after every series passed its checks: a bad one leaves the model unchanged.
+        self.series_ = series
+        self.X_series_ = Xs or None
+        return counts
+
+    def _refit_all(self):
+        if getattr(self, "is_global_", False):
+            y, X = self.series_, self.X_series_
+            X = None if X is None else {k: x[[c for c in x.columns if not str(c).startswith(CALENDAR_PREFIX)]]
+                                        for k, x in X.items()}
+        else:
+            y, X = self.y_, self.X_
+            if X is not None:
+                X = X[self._user_exog_columns()]
+        if X is not None and (not len(next(iter(X.values())).columns) if isinstance(X, dict) else not len(X.columns)):
+            X = None  # calendar columns only: fit recomputes them
+        self.fit(y, X)
+
     # -- prediction intervals -------------------------------------------------
     def calibrate(self, y, X=None, *, origins=None, horizon=None):
         """Collect out-of-sample forecast errors for split-conformal intervals.

@@ -218,6 +218,36 @@ def check_save_load(est):
                                   err_msg="loaded model forecasts differently from a new history")
 
 
+def check_update(est):
+    """``fit(y[:n]).update(y[n:m])`` then ``predict()`` equals ``fit(y[:n]).predict(y=y[:m])``; the
+    update survives save/load; an update that does not continue the series is refused unchanged."""
+    from .persistence import load_model
+
+    y = make_series(130)
+    n, m = 96, 118
+    ref = clone(est).fit(y.iloc[:n]).predict(4, y=y.iloc[:m])
+    est = clone(est).fit(y.iloc[:n])
+    assert est.update(y.iloc[n:110]) is est, "update must return self"
+    est.update(y.iloc[110:m].to_numpy())  # an array continues the index
+    got = est.predict(4)
+    assert got.index.equals(ref.index), f"after update, forecasts must start at {ref.index[0]}, got {got.index[0]}"
+    np.testing.assert_allclose(got.to_numpy(), ref.to_numpy(), rtol=1e-5, atol=1e-8,
+                               err_msg="fit(y[:n]).update(y[n:m]).predict() differs from predict(y=y[:m])")
+    with tempfile.TemporaryDirectory() as tmp:
+        est.save(f"{tmp}/model")
+        loaded = load_model(f"{tmp}/model")
+    np.testing.assert_allclose(loaded.predict(4).to_numpy(), got.to_numpy(), rtol=1e-6, atol=1e-9,
+                               err_msg="an updated model forecasts differently after save/load")
+    for bad in (y.iloc[m - 3 : m + 2], y.iloc[m + 1 : m + 4]):  # overlaps the history / leaves a gap
+        try:
+            est.update(bad)
+        except TSForecastError:
+            pass
+        else:
+            raise AssertionError("update with rows that do not continue the series must raise a TSForecastError")
+    assert len(est.y_) == m, "a refused update must leave the model unchanged"
+
+
 # -- data safety ------------------------------------------------------------------
 def check_save_keeps_user_files(est):
     """Saving into a folder of the user's is refused and changes nothing; a saved model is replaced cleanly."""
@@ -385,6 +415,7 @@ CHECKS = [
     check_exog,
     check_bad_inputs,
     check_save_load,
+    check_update,
     *DATA_SAFETY_CHECKS,
 ]
 
