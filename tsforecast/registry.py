@@ -23,6 +23,7 @@ REGISTRY = {
     "lstm": "tsforecast.models.rnn_model:LSTMForecaster",
     "gru": "tsforecast.models.rnn_model:GRUForecaster",
     "ensemble": "tsforecast.models.ensemble_model:EnsembleForecaster",
+    "rtrl": "tsforecast.models.rtrl_model:RTRLForecaster",
 }
 
 
