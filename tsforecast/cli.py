@@ -82,12 +82,37 @@ def _columns(path) -> list:
 
 
 def read_data(path, missing="raise"):
-    """A ``timestamp,value`` file as a Series, or a long ``id,timestamp,value`` file as a DataFrame."""
-    from .datasets import read_long_file, read_series_file
+    """The data ``--data`` names: a file, or else a dataset of the catalogue (``tsforecast datasets``).
 
+    A ``timestamp,value`` file (or a series dataset) gives a Series, a long
+    ``id,timestamp,value`` file (or a long dataset) a DataFrame. An existing
+    file wins over a dataset of the same name.
+    """
+    from .datasets import list_datasets, read_long_file, read_series_file
+
+    if not Path(path).is_file() and str(path) in list_datasets():
+        return _dataset(str(path), missing)
+    if not Path(path).is_file():
+        raise DataFileError(
+            f"data file {path} does not exist, and {str(path)!r} is not a dataset name either; give a CSV or "
+            f"Parquet file or one of the datasets {', '.join(list_datasets())} (see 'tsforecast datasets')."
+        )
     if "id" in _columns(path):
         return read_long_file(path, missing=missing)
     return read_series_file(path, missing=missing)
+
+
+def _dataset(name, missing):
+    """A catalogue dataset as forecasters take it (its file read from $TSFORECAST_DATA_DIR if external)."""
+    from .datasets import dataset_info, load_dataset
+
+    if dataset_info(name).kind == "frame":
+        raise DataFileError(
+            f"dataset {name!r} is a table of several price columns, not one series; write the column you want "
+            f"to a timestamp,value file (tsforecast.datasets.trading_day_series(load_dataset({name!r}).data)) "
+            f"and pass that file."
+        )
+    return load_dataset(name, missing=missing).data
 
 
 def _forecast_table(pred):
@@ -112,11 +137,91 @@ def cmd_fit(args):
     from .persistence import check_save_target
 
     model = _model(args)
+    calibrating = args.calibrate is not None or args.calibrate_from is not None
+    if not calibrating and (args.horizon is not None or args.coverage is not None):
+        raise ConfigError("--horizon and --coverage of fit set up the calibration; use them with --calibrate "
+                          "FRACTION or --calibrate-from DATE.")
+    if calibrating and args.missing == "interpolate":
+        raise ConfigError("--missing interpolate fills a gap from the value after it, so the model fitted before "
+                          "the calibration tail could see tail values; use --missing ffill with --calibrate.")
     check_save_target(args.out)  # the check model.save makes, done before reading and training, not after
     y = read_data(args.data, missing=args.missing)
-    model.fit(y, missing=args.missing)
+    if calibrating:
+        start, n_errors = fit_calibrated(model, y, args)
+        _info(args, f"calibrated on {n_errors} forecast origins in the last {len(y) - start} points, from a "
+                    f"{args.model} fitted on the first {start}; refitted on all {len(y)} points")
+    else:
+        model.fit(y, missing=args.missing)
     model.save(args.out)
     _info(args, f"fitted {args.model} on {args.data}; saved to {args.out}")
+
+
+def _calibration_start(y, args) -> int:
+    """Position of the first point of the calibration tail (``--calibrate`` or ``--calibrate-from``)."""
+    import math
+
+    import pandas as pd
+
+    from .evaluation.tune import _check_end
+    from .exceptions import ParameterError
+
+    n = len(y)
+    if args.calibrate is not None:
+        return n - math.ceil(args.calibrate * n - 1e-9)  # the tail: the last ceil(FRACTION * n) points
+    text = args.calibrate_from.strip()
+    if not text:
+        raise ConfigError("--calibrate-from needs a date, e.g. --calibrate-from 2024-02-01.")
+    if isinstance(y.index, pd.DatetimeIndex):
+        try:
+            return _check_end(text, y.index)
+        except ParameterError as exc:
+            raise ConfigError(f"--calibrate-from {text!r}: {exc}") from None
+    try:  # integer steps: the value of the timestamp column, not its row number
+        start = int(y.index.searchsorted(int(text)))
+    except ValueError:
+        raise ConfigError(f"--calibrate-from: the series is indexed by integer steps, so give one of them "
+                          f"(e.g. {y.index[n // 2]}), got {text!r}.") from None
+    return start
+
+
+def fit_calibrated(model, y, args):
+    """Fit ``model`` on all of ``y`` with conformal errors from a copy fitted on the head only.
+
+    The errors are honest (the copy never saw the tail it forecasts); the final
+    model uses all the data. Returns (start of the tail, number of error rows).
+    """
+    import pandas as pd
+    from sklearn.base import clone
+
+    from .evaluation.conformal import min_calibration_errors
+    from .exceptions import NotEnoughDataError
+
+    if isinstance(y, pd.DataFrame):
+        raise ConfigError(f"{args.data} holds many series (an id column); --calibrate works on one "
+                          f"timestamp,value series.")
+    model._check_params()
+    start = _calibration_start(y, args)
+    horizon = model._default_horizon() if args.horizon is None else args.horizon
+    coverage = 0.9 if args.coverage is None else args.coverage
+    n_errors, need = len(y) - start - horizon + 1, min_calibration_errors(coverage)
+    if start < 1:
+        raise ConfigError(f"the calibration tail covers all {len(y)} points, which leaves nothing to fit on; "
+                          f"use a smaller --calibrate or a later --calibrate-from.")
+    if n_errors < need:
+        raise NotEnoughDataError(
+            f"the calibration tail has {len(y) - start} point(s), which give {max(n_errors, 0)} forecast error(s) "
+            f"per lead time at horizon {horizon}, but {coverage:.0%} intervals need at least {need}; use a larger "
+            f"--calibrate (or an earlier --calibrate-from), a shorter --horizon or a lower --coverage."
+        )
+    try:
+        head = clone(model).fit(y.iloc[:start])
+    except NotEnoughDataError as exc:
+        raise NotEnoughDataError(f"fitting on the {start} point(s) before the calibration tail: {exc} "
+                                 f"Use a smaller calibration tail.") from None
+    head.calibrate(y, horizon=horizon)
+    model.fit(y)  # fit clears fitted attributes, so the errors are attached after it
+    model.conformal_errors_ = head.conformal_errors_
+    return start, n_errors
 
 
 def cmd_predict(args):
@@ -129,6 +234,13 @@ def cmd_predict(args):
     if args.interval is not None:
         if getattr(model, "is_global_", False):
             raise ConfigError("--interval works with single-series models only.")
+        errors = getattr(model, "conformal_errors_", None)
+        if errors is None:
+            raise ConfigError(f"the model in {args.model} is not calibrated, so it has no intervals; fit it with "
+                              f"--calibrate FRACTION (or --calibrate-from DATE) to predict with --interval.")
+        if args.horizon > errors.shape[1]:
+            raise ConfigError(f"the model in {args.model} is calibrated for {errors.shape[1]} lead time(s); fit it "
+                              f"with --calibrate ... --horizon {args.horizon} for intervals {args.horizon} steps ahead.")
         pred = model.predict_interval(args.horizon, coverage=args.interval, y=y)
     else:
         pred = model.predict(args.horizon, y=y)
@@ -141,6 +253,7 @@ def cmd_backtest(args):
     import pandas as pd
 
     from .evaluation import backtest
+    from .evaluation.backtest import DEFAULT_METRICS
     from .outputs import check_output_file
 
     model = _model(args)
@@ -150,14 +263,50 @@ def cmd_backtest(args):
     y = read_data(args.data, missing=args.missing)
     if isinstance(y, pd.DataFrame):
         raise DataFileError(f"{args.data} holds many series (an id column); backtest takes one timestamp,value series.")
+    m, season_note = mase_period(y.index, args.seasonal_period)
+    metrics = DEFAULT_METRICS if m is not None else tuple(x for x in DEFAULT_METRICS if x != "mase")
     result = backtest(model, y, initial=args.initial, horizon=args.horizon, step=args.step,
-                      refit=args.refit if args.refit else False, progress=not args.quiet)
+                      refit=args.refit if args.refit else False, metrics=metrics, coverage=args.coverage,
+                      seasonal_period=m or 1, progress=not args.quiet)
+    print(season_note)
+    if args.coverage is not None:
+        print(_interval_note(result.metrics, args.coverage))
     with pd.option_context("display.width", 200, "display.max_columns", 50):
         print(result.metrics.to_string(float_format=lambda v: f"{v:.4g}"))
     if args.out:
         _write_table(result.metrics.reset_index(), args.out)
     if args.predictions:
         _write_table(result.predictions, args.predictions)
+
+
+def mase_period(index, given):
+    """``(m, note)``: the MASE season ``m`` (``--seasonal-period``, else the index frequency's shortest season)
+    and the line that says which; ``m`` is None when neither gives one, and MASE is then left out."""
+    from .seasonality import index_periods
+
+    if given is not None:
+        return given, f"MASE: seasonal period m={given} (--seasonal-period)"
+    periods = index_periods(index)
+    freq = getattr(index, "freqstr", None)
+    if periods:
+        return periods[0], (f"MASE: seasonal period m={periods[0]} (the shortest season of frequency {freq!r}; "
+                            f"choose another with --seasonal-period)")
+    what = f"frequency {freq!r}" if freq else "integer steps"
+    return None, (f"MASE: not computed: the series has {what}, which has no known season; pass "
+                  f"--seasonal-period M (M=1 scales by the one-step naive error)")
+
+
+def _interval_note(metrics, coverage) -> str:
+    """The line that says how the backtest intervals were made, or that none could be."""
+    from .evaluation.conformal import min_calibration_errors
+
+    need = min_calibration_errors(coverage)
+    if metrics["coverage"].isna().all():
+        return (f"intervals: none: no origin had the {need} earlier forecast errors per lead time that "
+                f"{coverage:.0%} intervals need; use more origins (a smaller --initial or --step) or a lower --coverage")
+    return (f"intervals: online split-conformal at {coverage:.0%}, each origin from the errors of earlier origins "
+            f"whose targets it has seen; origins with fewer than {need} such errors per lead time have none "
+            f"and are left out of coverage and width")
 
 
 def cmd_batch(args):
@@ -225,6 +374,16 @@ def _positive_int(text):
     return value
 
 
+def _fraction(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a fraction in (0, 1), e.g. 0.2, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction in (0, 1), e.g. 0.2, got {value}")
+    return value
+
+
 def _coverage(text):
     try:
         value = float(text)
@@ -233,6 +392,48 @@ def _coverage(text):
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError(f"expected a coverage in (0, 1), got {value}")
     return value
+
+
+FIT_DESCRIPTION = """\
+Fit a registered model on a timestamp,value file or dataset (or a long id,timestamp,value
+file for global models) and save it to a folder.
+
+Prediction intervals (--calibrate FRACTION or --calibrate-from DATE): a copy of the model is
+fitted on the head of the data only and forecasts the tail from every origin inside it;
+the errors of those forecasts, per lead time, are stored with the saved model and
+give split-conformal intervals ('tsforecast predict --interval'). The errors come from a
+model that did not see the tail, so they are honest; the saved model is then refitted on
+all the data, as is standard practice, and keeps those errors. A tail of n points gives
+n - horizon + 1 errors per lead time; a coverage of LEVEL needs ceil(LEVEL/(1-LEVEL))."""
+
+FIT_EXAMPLES = """\
+examples:
+  tsforecast fit --model ar --data series.csv --out models/ar
+  tsforecast fit --model seasonal_naive --data traffic_synthetic --out models/sn \\
+      --calibrate 0.25 --horizon 24 --coverage 0.9
+  tsforecast fit --model ar --data cortez_a1h --out models/ar --calibrate-from 2005-07-14 --horizon 24"""
+
+PREDICT_EXAMPLES = """\
+examples:
+  tsforecast predict --model models/ar --horizon 24 --out forecast.csv
+  tsforecast predict --model models/sn --horizon 24 --interval 0.9 --out forecast.parquet
+      (needs a model fitted with --calibrate; writes timestamp, forecast, lower, upper)"""
+
+BACKTEST_DESCRIPTION = """\
+Rolling-origin backtest: fit on the first INITIAL points, forecast HORIZON steps from every
+STEP-th origin after, and print the metrics per lead time.
+
+MASE is scaled by the in-sample seasonal naive error of the first INITIAL points with period
+m: --seasonal-period, else the shortest season of the data's frequency (24 for hourly data);
+the output says which m was used. With --coverage LEVEL each origin also gets split-conformal
+intervals from the errors of earlier origins whose targets it has already seen (nothing
+later), and the table adds their empirical coverage and mean width."""
+
+BACKTEST_EXAMPLES = """\
+examples:
+  tsforecast backtest --model seasonal_naive --data traffic_synthetic --horizon 24 --initial 672
+  tsforecast backtest --model ar --data series.csv --horizon 24 --initial 500 --step 24 \\
+      --coverage 0.9 --seasonal-period 168 --predictions preds.csv"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -257,40 +458,65 @@ def build_parser() -> argparse.ArgumentParser:
                     "leading/trailing gaps")
     param_help = "model parameter name=value (repeatable; values typed like Python: 24, 0.1, (32, 16), true, text)"
 
-    p = sub.add_parser("fit", help="fit a model on a data file and save it",
-                       description="Fit a registered model on a timestamp,value file (or a long id,timestamp,value "
-                                   "file for global models) and save it to a folder.")
+    data_help = ("CSV or Parquet file, or a dataset name from 'tsforecast datasets' (e.g. traffic_synthetic; "
+                 "the real ones read their file from $TSFORECAST_DATA_DIR)")
+    raw = argparse.RawDescriptionHelpFormatter
+    p = sub.add_parser("fit", help="fit a model on a data file and save it", formatter_class=raw,
+                       description=FIT_DESCRIPTION, epilog=FIT_EXAMPLES)
     p.add_argument("--model", required=True, help="registry name, e.g. naive, ar, lstm")
-    p.add_argument("--data", required=True, help="CSV or Parquet file")
+    p.add_argument("--data", required=True, help=data_help)
     p.add_argument("--out", required=True, help="folder to save the fitted model to")
     p.add_argument("--param", action="append", metavar="K=V", help=param_help)
     p.add_argument("--missing", choices=MISSING_CHOICES, default="raise", help=missing_help)
+    tail = p.add_mutually_exclusive_group()
+    tail.add_argument("--calibrate", type=_fraction, metavar="FRACTION",
+                      help="hold out the last ceil(FRACTION x n) points to calibrate prediction intervals "
+                           "(0 < FRACTION < 1, e.g. 0.2); see above")
+    tail.add_argument("--calibrate-from", metavar="DATE",
+                      help="calibrate on the points from DATE on (e.g. 2024-02-15, or an integer step for "
+                           "integer timestamps) instead of a fraction")
+    p.add_argument("--horizon", type=_positive_int,
+                   help="lead times to calibrate (default: the model's horizon parameter, or 1); predict --interval "
+                        "can then forecast up to this many steps")
+    p.add_argument("--coverage", type=_coverage, metavar="LEVEL",
+                   help="highest interval coverage you will ask for (default 0.9): the tail must give at least "
+                        "ceil(LEVEL/(1-LEVEL)) forecast errors per lead time (9 for 0.9), else fit refuses")
     p.set_defaults(func=cmd_fit)
 
-    p = sub.add_parser("predict", help="forecast with a saved model",
-                       description="Forecast with a saved model; writes timestamp, forecast[, lower, upper] "
-                                   "(id, timestamp, step, forecast for global models) as CSV or Parquet by extension.")
+    p = sub.add_parser("predict", help="forecast with a saved model", formatter_class=raw,
+                       description="Forecast with a saved model; writes timestamp, forecast[, lower, upper]\n"
+                                   "(id, timestamp, step, forecast for global models) as CSV or Parquet by extension.",
+                       epilog=PREDICT_EXAMPLES)
     p.add_argument("--model", required=True, help="saved model folder (from 'tsforecast fit' or model.save)")
     p.add_argument("--horizon", required=True, type=_positive_int, help="steps ahead")
     p.add_argument("--out", required=True, help="output file, .csv or .parquet")
-    p.add_argument("--data", help="forecast from this new history instead of the training series (no refit)")
-    p.add_argument("--interval", type=_coverage, metavar="COVERAGE",
-                   help="add conformal lower/upper bounds with this coverage (model must be calibrated)")
+    p.add_argument("--data", help="forecast from this new history instead of the training series (no refit): "
+                                  "a file or a dataset name")
+    p.add_argument("--interval", type=_coverage, metavar="LEVEL",
+                   help="add split-conformal lower/upper columns with this coverage, e.g. 0.9 (the model must be "
+                        "fitted with --calibrate)")
     p.set_defaults(func=cmd_predict)
 
-    p = sub.add_parser("backtest", help="rolling-origin evaluation of a model on a series",
-                       description="Rolling-origin backtest: fit on the first INITIAL points, forecast HORIZON "
-                                   "steps from every STEP-th origin after, and print the metrics per lead time.")
+    p = sub.add_parser("backtest", help="rolling-origin evaluation of a model on a series", formatter_class=raw,
+                       description=BACKTEST_DESCRIPTION, epilog=BACKTEST_EXAMPLES)
     p.add_argument("--model", required=True, help="registry name")
-    p.add_argument("--data", required=True, help="timestamp,value CSV or Parquet file")
+    p.add_argument("--data", required=True, help=data_help.replace("CSV or Parquet file", "timestamp,value CSV or "
+                                                                   "Parquet file"))
     p.add_argument("--horizon", required=True, type=_positive_int, help="lead times per origin")
     p.add_argument("--initial", required=True, type=_positive_int, help="points in the first training part")
     p.add_argument("--step", type=_positive_int, default=1, help="distance between origins (default 1)")
     p.add_argument("--refit", type=int, default=0, metavar="K", help="refit every K origins (default 0: fit once)")
     p.add_argument("--param", action="append", metavar="K=V", help=param_help)
     p.add_argument("--missing", choices=MISSING_CHOICES, default="raise", help=missing_help)
+    p.add_argument("--coverage", type=_coverage, metavar="LEVEL",
+                   help="add online split-conformal intervals with this coverage (e.g. 0.9) and report their "
+                        "empirical coverage and mean width per lead time; --predictions then has lower, upper")
+    p.add_argument("--seasonal-period", type=_positive_int, metavar="M",
+                   help="season length of the MASE scale (default: the shortest season of the data's frequency, "
+                        "24 for hourly data; without one MASE is left out and the output says so)")
     p.add_argument("--out", help="write the metrics table to this .csv/.parquet file")
-    p.add_argument("--predictions", help="write every forecast (origin, step, y_true, y_pred) to this file")
+    p.add_argument("--predictions", help="write every forecast (origin, step, y_true, y_pred[, lower, upper]) to "
+                                         "this file")
     p.set_defaults(func=cmd_backtest)
 
     p = sub.add_parser("batch", help="forecast many series from a job file",
