@@ -1,4 +1,4 @@
-"""Write an experiment's results: metrics and timings tables, forecasts, plots and the Markdown report."""
+"""Write an experiment's results: metrics and timings tables, forecasts, plots and the reports (Markdown, HTML)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,27 @@ import pandas as pd
 from ..atomic import atomic_write, atomic_write_text
 from ..exceptions import ParameterError
 from .config import ExperimentConfig
-from .plots import plot_by_lead, plot_forecasts
-from .report import markdown_table, protocol_text, scaling_text, versions
+from .html_report import render_html
+from .plots import lead_axis_label, plot_by_lead, plot_forecasts
+from .report import (
+    UNIT_COLUMNS,
+    format_table,
+    origins_note,
+    origins_per_lead,
+    protocol_items,
+    render_markdown,
+    scaling_text,
+    series_unit,
+    versions,
+)
 
 TIMING_COLUMNS = ("fit_seconds", "predict_seconds")
+# The figures of one run (file ``<prefix><kind>.png``) and what each shows, for the HTML captions.
+PLOT_KINDS = {
+    "forecast_vs_actual": "forecasts of the best 3 models against the actual values, end of the test part",
+    "error_by_lead": "the headline metric by lead time",
+    "coverage_by_lead": "empirical coverage of the intervals by lead time",
+}
 
 
 def _reproduce_command(cfg: ExperimentConfig, results_dir, config_json: Path) -> str:
@@ -38,30 +55,49 @@ def _reproduce_command(cfg: ExperimentConfig, results_dir, config_json: Path) ->
     return shlex.join(parts)
 
 
-def _plots(out: Path, prefix: str, y, predictions, table, steps, p, title):
+def _card_unit(y):
+    """The unit on the card of the catalogue dataset ``y`` is (its loader names the series after it); else None."""
+    from ..datasets import list_datasets
+    from ..datasets.catalog import dataset_info
+
+    name = getattr(y, "name", None)
+    return series_unit(dataset_info(name)) if isinstance(name, str) and name in list_datasets() else None
+
+
+def _plots(out: Path, prefix: str, y, predictions, table, steps, p, title, unit=None):
+    """Write the figures of one run; ``unit``: the series' unit (default: the catalogue card's, if any)."""
     files = []
     order = table.sort_values("rank")["model"].tolist()
-    if isinstance(y, dict):  # many series: show the first one
+    many = isinstance(y, dict)
+    shown, shown_predictions, shown_title = y, predictions, title
+    if many:  # many series: show the first one
         first = next(iter(y))
-        y, predictions, title = y[first], predictions[predictions["series"] == first], f"{title}, series {first}"
+        shown, shown_predictions = y[first], predictions[predictions["series"] == first]
+        shown_title = f"{title}, series {first}"
+    unit = unit or _card_unit(shown)
+    xlabel = lead_axis_label(getattr(shown.index, "freq", None))
     path = out / f"{prefix}forecast_vs_actual.png"
-    plot_forecasts(y, predictions, order[:3], p["horizon"], path, f"{title}: best 3 models by {p['headline']}, "
-                   f"end of the test part")
+    plot_forecasts(shown, shown_predictions, order[:3], p["horizon"], path,
+                   f"{shown_title}: best 3 models by {p['headline']}, end of the test part", unit=unit,
+                   level=p["coverage"])
     files.append(path)
     if p["horizon"] > 1:
         path = out / f"{prefix}error_by_lead.png"
         plot_by_lead({m: steps[m][p["headline"]] for m in order}, p["headline"], path,
-                     f"{title}: {p['headline']} by lead time")
+                     f"{title}: {p['headline']} by lead time", unit=unit if p["headline"] in UNIT_COLUMNS else None,
+                     xlabel=xlabel, note=origins_note(origins_per_lead(predictions)[order], many))
         files.append(path)
     if p["coverage"] is not None:
         path = out / f"{prefix}coverage_by_lead.png"
-        plot_by_lead({m: steps[m]["coverage"] for m in order}, "empirical coverage", path,
-                     f"{title}: interval coverage by lead time", nominal=p["coverage"])
+        counts = origins_per_lead(predictions, ("y_true", "lower", "upper"))[order]
+        plot_by_lead({m: steps[m]["coverage"] for m in order}, "empirical coverage (share inside the interval)", path,
+                     f"{title}: coverage of the {p['coverage'] * 100:g}% intervals by lead time",
+                     nominal=p["coverage"], xlabel=xlabel, note=origins_note(counts, many))
         files.append(path)
     return files
 
 
-def _series_summary(y, params, p, n_origins, source, models, baseline):
+def _series_summary(y, params, p, n_origins, source, models, baseline, unit=None):
     first = y if not isinstance(y, dict) else next(iter(y.values()))
     n = len(first)
     initial = params["initial"]
@@ -72,45 +108,64 @@ def _series_summary(y, params, p, n_origins, source, models, baseline):
         "n_origins": n_origins, "step": p["step"], "horizon": p["horizon"], "refit": p["refit"],
         "window": p["window"], "scaling": scaling_text(models), "metrics": p["metrics"], "headline": p["headline"],
         "seasonal_period": p["seasonal_period"], "coverage": p["coverage"], "baseline": baseline,
+        "unit": unit or _card_unit(y),
     }
 
 
-def _report(cfg, sections, wall, command, files, results_dir) -> str:
-    v = versions()
-    lines = [f"# Experiment `{cfg.name}`", ""]
-    if cfg.description:
-        lines += [cfg.description.strip(), ""]
-    lines += [
-        f"- Profile: `{cfg.profile}`; seed: `{cfg.seed}` (passed to every stochastic model without its own seed).",
-        f"- Wall time: {wall:.1f} s in all.",
-        "",
-        "Reproduce every number with:",
-        "",
-        "```", command, "```", "",
-    ]
+def _section_figures(sections, figures):
+    """Each section's figures (by file name, see :data:`PLOT_KINDS`), and any figure no section claims."""
+    multi = len(sections) > 1
+    left = list(figures)
+    out = []
     for s in sections:
+        prefix = f"{s['label']}_" if multi else ""
+        names = {f"{prefix}{kind}.png": text for kind, text in PLOT_KINDS.items()}
+        mine = [f for f in left if f.name in names]
+        left = [f for f in left if f not in mine]
+        out.append([(f, f"`{f.name}`: {names[f.name]}.") for f in mine])
+    return out, [(f, f"`{f.name}`") for f in left]
+
+
+def _report(cfg, sections, wall, command, files) -> list:
+    """The report's blocks (see :mod:`.report`): what ``report.md`` and ``report.html`` both show."""
+    blocks = [("heading", 1, f"Experiment `{cfg.name}`")]
+    if cfg.description:
+        blocks.append(("text", [cfg.description.strip()]))
+    blocks += [
+        ("list", [f"Profile: `{cfg.profile}`; seed: `{cfg.seed}` (passed to every stochastic model without its "
+                  f"own seed).", f"Wall time: {wall:.1f} s in all."]),
+        ("text", ["Reproduce every number with:"]),
+        ("code", command),
+    ]
+    figures, other = _section_figures(sections, [f for f in files if f.suffix == ".png"])
+    for s, figs in zip(sections, figures):
         table = s["table"].sort_values("rank")
-        lines += [f"## {s['label']}", "", "### Protocol", "", protocol_text(s["summary"]), "",
-                  f"### Results (sorted by {s['summary']['headline']}; wall time {s['seconds']:.1f} s)", "",
-                  markdown_table(table.drop(columns=["dataset"]), index=False), ""]
+        blocks += [("heading", 2, s["label"]), ("heading", 3, "Protocol"), ("list", protocol_items(s["summary"])),
+                   ("heading", 3, f"Results (sorted by {s['summary']['headline']}; wall time {s['seconds']:.1f} s)"),
+                   ("table", format_table(table.drop(columns=["dataset"]), index=False, unit=s["summary"]["unit"]))]
         if s.get("selection"):
-            lines += ["### Chosen inside the training part", "",
-                      "Parameters with a `search` table were chosen by rolling-origin cross-validation on the "
-                      "training part only (mean over folds of the headline metric), then refitted on all of it:", ""]
-            lines += [f"- {text}".replace("\n", "\n  ") for text in s["selection"]] + [""]
-        lines += _ranking_lines(table, s["summary"]["headline"])
+            blocks += [("heading", 3, "Chosen inside the training part"),
+                       ("text", ["Parameters with a `search` table were chosen by rolling-origin cross-validation on "
+                                 "the training part only (mean over folds of the headline metric), then refitted on "
+                                 "all of it:"]),
+                       ("list", list(s["selection"]))]
+        lines = _ranking_lines(table, s["summary"]["headline"])
         if "dm_pvalue_holm" in table.columns:
             lines.append(_dm_sentence(table, s["baseline"]))
         if "wins_vs_baseline" in table.columns:
             lines.append(f"`wins_vs_baseline`: series on which the model's {s['summary']['headline']} beats "
                          f"`{s['baseline']}`; metrics are averages over series.")
-        lines += ["", "Timings: `fit_seconds` and `predict_seconds` are wall times summed over all fits and "
-                  "forecast calls of a model.", ""]
-    lines += ["## Versions", "", "| package | version |", "| :--- | :--- |"]
-    lines += [f"| {k} | {val} |" for k, val in v.items()]
-    lines += ["", "## Files", ""]
-    lines += [f"- `{f.name}`" for f in files]
-    return "\n".join(lines) + "\n"
+        blocks.append(("text", lines))
+        blocks += [("figure", path, caption) for path, caption in figs]
+        blocks.append(("text", ["Timings: `fit_seconds` and `predict_seconds` are wall times summed over all fits "
+                                "and forecast calls of a model."]))
+    if other:
+        blocks += [("heading", 2, "Figures"), *[("figure", path, caption) for path, caption in other]]
+    v = versions()
+    blocks += [("heading", 2, "Versions"),
+               ("table", format_table(pd.DataFrame({"package": list(v), "version": list(v.values())}), index=False)),
+               ("heading", 2, "Files"), ("list", [f"`{f.name}`" for f in files])]
+    return blocks
 
 
 def _names(models) -> str:
@@ -173,7 +228,8 @@ def check_writable_dir(path: Path) -> None:
 
 def write_results(out: Path, cfg: ExperimentConfig, table: pd.DataFrame, forecasts: list, sections: list,
                   files: list, results_dir, t_start: float) -> float:
-    """Write ``config.json``, ``metrics.csv``, ``timings.csv``, ``forecasts.parquet`` and ``report.md`` to ``out``.
+    """Write ``config.json``, ``metrics.csv``, ``timings.csv``, ``forecasts.parquet``, ``report.md`` and
+    ``report.html`` (the same report, self-contained, figures embedded) to ``out``.
 
     Parameters
     ----------
@@ -210,5 +266,7 @@ def write_results(out: Path, cfg: ExperimentConfig, table: pd.DataFrame, forecas
     wall = time.perf_counter() - t_start
     command = _reproduce_command(cfg, results_dir, config_json)
     files = [out / "metrics.csv", out / "timings.csv", out / "forecasts.parquet", config_json, *files]
-    atomic_write_text(out / "report.md", _report(cfg, sections, wall, command, files, results_dir))
+    blocks = _report(cfg, sections, wall, command, files)
+    atomic_write_text(out / "report.md", render_markdown(blocks))
+    atomic_write_text(out / "report.html", render_html(blocks, title=f"Experiment {cfg.name}"))
     return wall
