@@ -185,7 +185,8 @@ def test_fit_calibrate_refusals_are_one_clear_line(case, files, capsys):
 
 def test_calibrate_options_are_checked_by_the_parser(files, capsys):
     base = ["fit", "--model", "naive", "--data", files / "series.csv", "--out", files / "m"]
-    for extra in (["--calibrate", "1.5"], ["--calibrate", "0"], ["--calibrate", "0.2", "--calibrate-from", "2022-01-05"]):
+    both = ["--calibrate", "0.2", "--calibrate-from", "2022-01-05"]
+    for extra in (["--calibrate", "1.5"], ["--calibrate", "0"], both):
         with pytest.raises(SystemExit) as exc:
             main([str(a) for a in base + extra])
         assert exc.value.code == 2

@@ -1,6 +1,9 @@
 """The ``tsforecast`` command line (also ``python -m tsforecast``).
 
 Subcommands: ``experiment``, ``fit``, ``predict``, ``backtest``, ``batch``, ``datasets``, ``models``.
+``--data`` of fit, predict and backtest takes a file or a dataset name (``tsforecast datasets``);
+``fit --calibrate`` stores conformal errors for ``predict --interval``; ``backtest --coverage``
+scores online intervals and states the season ``m`` of its MASE.
 Global options ``--quiet`` (no progress bars or info lines) and ``--verbose`` (Python warnings
 in full, TensorFlow's start-up lines kept); by default a warning prints as one line
 ``Category: message`` and TensorFlow's C++ start-up lines are dropped.
@@ -148,8 +151,8 @@ def cmd_fit(args):
     y = read_data(args.data, missing=args.missing)
     if calibrating:
         start, n_errors = fit_calibrated(model, y, args)
-        _info(args, f"calibrated on {n_errors} forecast origins in the last {len(y) - start} points, from a "
-                    f"{args.model} fitted on the first {start}; refitted on all {len(y)} points")
+        _info(args, f"calibrated on {n_errors} forecast origins in the last {len(y) - start} points, with the "
+                    f"model fitted on the first {start}; refitted on all {len(y)} points")
     else:
         model.fit(y, missing=args.missing)
     model.save(args.out)
@@ -240,7 +243,7 @@ def cmd_predict(args):
                               f"--calibrate FRACTION (or --calibrate-from DATE) to predict with --interval.")
         if args.horizon > errors.shape[1]:
             raise ConfigError(f"the model in {args.model} is calibrated for {errors.shape[1]} lead time(s); fit it "
-                              f"with --calibrate ... --horizon {args.horizon} for intervals {args.horizon} steps ahead.")
+                              f"with --calibrate ... --horizon {args.horizon} for intervals that far ahead.")
         pred = model.predict_interval(args.horizon, coverage=args.interval, y=y)
     else:
         pred = model.predict(args.horizon, y=y)
@@ -303,7 +306,8 @@ def _interval_note(metrics, coverage) -> str:
     need = min_calibration_errors(coverage)
     if metrics["coverage"].isna().all():
         return (f"intervals: none: no origin had the {need} earlier forecast errors per lead time that "
-                f"{coverage:.0%} intervals need; use more origins (a smaller --initial or --step) or a lower --coverage")
+                f"{coverage:.0%} intervals need; use more origins (a smaller --initial or --step) or a lower "
+                f"--coverage")
     return (f"intervals: online split-conformal at {coverage:.0%}, each origin from the errors of earlier origins "
             f"whose targets it has seen; origins with fewer than {need} such errors per lead time have none "
             f"and are left out of coverage and width")
