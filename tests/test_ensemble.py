@@ -199,3 +199,55 @@ def test_mixed_family_ensemble_with_networks_round_trips(tmp_path):
     loaded = load_model(tmp_path / "ens")
     np.testing.assert_array_equal(loaded.predict().to_numpy(), ens.predict().to_numpy())
     np.testing.assert_array_equal(loaded.predict_at(y, [60, 100], 2), ens.predict_at(y, [60, 100], 2))
+
+
+# -- weights per lead time, chosen over several folds ----------------------------------------------------------
+
+def test_by_lead_weights_over_folds_equal_a_hand_rolling_origin_loop():
+    y = seasonal(240, period=12)
+    models = (("naive", {}), ("seasonal_naive", {"m": 12}))
+    H, n_folds = 3, 3
+    ens = EnsembleForecaster(models, combine="weighted", horizon=H, holdout=0.25, n_folds=n_folds, by_lead=True).fit(y)
+    head = 240 - 60
+    origins = np.array_split(np.arange(head, 240 - H + 1), n_folds)
+    mse = np.zeros((2, H))
+    for fold in origins:  # each fold: fit on everything before its first origin, forecast its origins
+        for i, (name, params) in enumerate(models):
+            model = get_forecaster(name, **params).fit(y.iloc[: fold[0]])
+            err = [y.iloc[o : o + H].to_numpy() - model.predict(H, y=y.iloc[:o]).to_numpy() for o in fold]
+            mse[i] += np.mean(np.square(err), axis=0) / n_folds
+    np.testing.assert_allclose(ens.holdout_mse_, mse, rtol=1e-10)
+    w = (1 / mse) / (1 / mse).sum(axis=0)
+    np.testing.assert_allclose(ens.weights_, w, rtol=1e-10)
+    members = fitted_members(models, y)
+    F = np.stack([m.predict(5).to_numpy() for m in members])  # leads past the horizon keep the last lead's weights
+    expected = [w[:, min(h, H - 1)] @ F[:, h] for h in range(5)]
+    np.testing.assert_allclose(ens.predict(5).to_numpy(), expected, rtol=1e-12)
+
+
+def test_by_lead_lets_the_one_step_expert_lead_at_lead_one():
+    # A random walk plus a strong daily cycle: naive is best one step ahead, seasonal naive 12 steps ahead.
+    rng = np.random.default_rng(3)
+    t = np.arange(600)
+    values = 100 + np.cumsum(rng.normal(0, 2.0, 600)) + 3 * np.sin(2 * np.pi * t / 24)
+    y = pd.Series(values, index=pd.date_range("2024-01-01", periods=600, freq="h"))
+    ens = EnsembleForecaster((("naive", {}), ("seasonal_naive", {"m": 24})), combine="weighted", horizon=12,
+                             holdout=0.3, n_folds=2, by_lead=True).fit(y)
+    assert ens.weights_[0, 0] > 0.8 and ens.weights_[0, 0] > ens.weights_[0, 11]
+
+
+def test_by_lead_round_trips_and_needs_weighted(tmp_path):
+    y = seasonal(240, period=12)
+    ens = EnsembleForecaster(MEMBERS[:2], combine="weighted", horizon=3, n_folds=2, by_lead=True).fit(y)
+    ens.save(tmp_path / "m")
+    np.testing.assert_array_equal(load_model(tmp_path / "m").predict(4).to_numpy(), ens.predict(4).to_numpy())
+    with pytest.raises(ParameterError, match="combine='weighted'"):
+        EnsembleForecaster(MEMBERS[:2], combine="mean", by_lead=True).fit(y)
+
+
+def test_fold_count_raises_the_shortest_series():
+    ens = EnsembleForecaster(MEMBERS, combine="weighted", horizon=3, holdout=0.05, n_folds=4)
+    n = ens._min_length()
+    ens.fit(make_series(n))
+    with pytest.raises(InvalidInputError, match="at least"):
+        clone(ens).fit(make_series(n - 1))

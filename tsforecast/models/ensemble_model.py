@@ -69,20 +69,30 @@ def _member_spec(i, spec):
 
 
 def combine_forecasts(F: np.ndarray, combine: str, weights=None) -> np.ndarray:
-    """Combine member forecasts ``F`` (n_members, batch, horizon) into (batch, horizon)."""
+    """Combine member forecasts ``F`` (n_members, batch, horizon) into (batch, horizon).
+
+    ``weights`` is (n_members,) or, per lead time, (n_members, n_leads); leads past ``n_leads``
+    take the last lead's weights.
+    """
     if combine == "median":
         return np.median(F, axis=0)
-    return np.tensordot(np.asarray(weights, dtype=np.float64), F, axes=1)
+    w = np.asarray(weights, dtype=np.float64)
+    if w.ndim == 1:
+        return np.tensordot(w, F, axes=1)
+    H = F.shape[2]
+    w = w[:, np.minimum(np.arange(H), w.shape[1] - 1)]
+    return np.einsum("mh,mbh->bh", w, F)
 
 
 def inverse_mse_weights(mse) -> np.ndarray:
-    """Weights proportional to 1/MSE, summing to one; members with zero error share all the weight."""
+    """Weights proportional to 1/MSE over members (axis 0), summing to one; members with zero error
+    share all the weight. ``mse`` (n_members,) or (n_members, n_leads): one set of weights per lead."""
     mse = np.asarray(mse, dtype=np.float64)
     if not np.isfinite(mse).all():
         raise InvalidInputError(f"a member gave non-finite forecasts on the weighting holdout (MSE {mse.tolist()}).")
     perfect = mse == 0
-    raw = perfect.astype(np.float64) if perfect.any() else 1.0 / mse
-    return raw / raw.sum()
+    raw = np.where(perfect.any(axis=0), perfect.astype(np.float64), 1.0 / np.where(perfect, 1.0, mse))
+    return raw / raw.sum(axis=0)
 
 
 class EnsembleForecaster(BaseForecaster):
@@ -98,15 +108,24 @@ class EnsembleForecaster(BaseForecaster):
     combine : {"median", "mean", "weighted"}
         How to combine the members' forecasts per origin and lead time.
         ``"weighted"`` uses weights proportional to 1/MSE, found inside the
-        training data: members are fitted on its first ``1 - holdout`` part,
-        forecast leads ``1..horizon`` from every origin of the rest, and are
-        then refitted on all of it.
+        training data: members forecast leads ``1..horizon`` from every origin
+        of its last ``holdout`` share, in ``n_folds`` consecutive folds, each
+        fitted on all the data before the fold (rolling origin), and are then
+        refitted on all of it.
     horizon : int
         Default lead times of ``predict``; also the horizon of the weighting
         holdout, and given to members that have a ``horizon`` parameter and
         do not set one.
     holdout : float in (0, 1)
         Share of the training series used to find the weights (``"weighted"`` only).
+    n_folds : int, default 1
+        Folds the holdout is cut into (``"weighted"`` only). The MSE is the mean over folds, so one
+        unusual stretch (a holiday) does not decide the weights alone; each fold costs one fit of
+        every member.
+    by_lead : bool, default False
+        ``"weighted"`` only: one set of weights per lead time, so a member that is best one step
+        ahead (an AR model) can lead there and another (a network) at longer leads. Leads past
+        ``horizon`` use the last lead's weights.
     seed : int, optional
         Given as ``seed + i`` to member ``i`` when it has a ``seed`` parameter
         and does not set one, so a median of networks is a median of
@@ -117,20 +136,25 @@ class EnsembleForecaster(BaseForecaster):
     members_ : list of BaseForecaster
         The fitted members, in the order of ``models``.
     weights_ : ndarray or None
-        Combination weights (uniform for ``"mean"``, None for ``"median"``).
+        Combination weights (uniform for ``"mean"``, None for ``"median"``); (n_members, horizon)
+        with ``by_lead``.
     holdout_mse_ : ndarray or None
-        Each member's MSE on the weighting holdout (``"weighted"`` only).
+        Each member's MSE on the weighting holdout, mean over folds (``"weighted"`` only); per lead
+        time with ``by_lead``.
     """
 
     _tags = {"stochastic": True}  # class-level guess; an instance reports its members' tags
 
     get_tag = _TagLookup()
 
-    def __init__(self, models=(("naive", {}),), combine="median", horizon=1, holdout=0.2, seed=None):
+    def __init__(self, models=(("naive", {}),), combine="median", horizon=1, holdout=0.2, n_folds=1,
+                 by_lead=False, seed=None):
         self.models = models
         self.combine = combine
         self.horizon = horizon
         self.holdout = holdout
+        self.n_folds = n_folds
+        self.by_lead = by_lead
         self.seed = seed
 
     def _instance_tag(self, name):
@@ -149,6 +173,12 @@ class EnsembleForecaster(BaseForecaster):
         if isinstance(self.holdout, (bool, np.bool_)) or not isinstance(self.holdout, (float, np.floating)) \
                 or not 0 < self.holdout < 1:
             raise ParameterError(f"holdout must be a float in (0, 1) (share of the training data), got {self.holdout!r}.")
+        check_int(self.n_folds, "n_folds")
+        if not isinstance(self.by_lead, (bool, np.bool_)):
+            raise ParameterError(f"by_lead must be True or False, got {self.by_lead!r}.")
+        if (self.n_folds != 1 or self.by_lead) and self.combine != "weighted":
+            raise ParameterError(f"n_folds and by_lead choose weights; they need combine='weighted', not "
+                                 f"{self.combine!r}.")
         if self.seed is not None:
             check_int(self.seed, "seed", minimum=0)
         for i, member in enumerate(self._build_members()):
@@ -181,8 +211,9 @@ class EnsembleForecaster(BaseForecaster):
         need = max(m._min_length() for m in self._build_members())
         if self.combine != "weighted":
             return need
-        n = need + int(self.horizon)
-        while self._head_length(n) < need:  # a few steps: the head grows by about (1 - holdout) per point
+        n, H = need + int(self.horizon), int(self.horizon)
+        # A few steps: the head grows by about (1 - holdout) per point; each fold needs an origin.
+        while self._head_length(n) < need or n - H - self._head_length(n) + 1 < int(self.n_folds):
             n += 1
         return n
 
@@ -207,12 +238,24 @@ class EnsembleForecaster(BaseForecaster):
         self.context_length_ = None if any(L is None for L in lengths) else max(lengths)
 
     def _holdout_mse(self, members, series) -> np.ndarray:
-        """MSE of each member fitted on the head of ``series`` and forecasting every origin of its tail."""
-        from ..evaluation.backtest import backtest
+        """Each member's MSE (per lead with ``by_lead``) over the holdout's folds, mean over folds.
 
-        head = self._head_length(len(series))
-        return np.array([np.mean(backtest(clone(m), series, initial=head, horizon=int(self.horizon),
-                                          metrics=("rmse",)).errors ** 2) for m in members])
+        Fold ``k`` fits on everything before its first origin and forecasts every origin of its
+        block (``tsforecast.evaluation.tune.fold_origins``), so nothing after an origin is seen.
+        """
+        from ..evaluation.backtest import backtest
+        from ..evaluation.tune import fold_origins
+
+        H = int(self.horizon)
+        folds = fold_origins(len(series), self._head_length(len(series)), H, 1, int(self.n_folds))
+        mse = np.zeros((len(members), len(folds), H))
+        for j, origins in enumerate(folds):
+            first, stop = int(origins[0]), int(origins[-1]) + H
+            for i, m in enumerate(members):
+                errors = backtest(clone(m), series.iloc[:stop], initial=first, horizon=H, metrics=("rmse",)).errors
+                mse[i, j] = np.mean(np.asarray(errors, dtype=np.float64) ** 2, axis=0)
+        mse = mse.mean(axis=1)
+        return mse if self.by_lead else mse.mean(axis=1)
 
     # -- predict ------------------------------------------------------------------
     def _predict(self, Y, XH, XF, horizon):
