@@ -376,3 +376,13 @@ def test_headers_sort_numerically_in_a_browser(tmp_path):
     match = re.search(r'data-order="([^"]*)"', done.stdout)
     assert match, done.stderr[-2000:]
     assert match.group(1) == "abcd,cbad,abcd"
+
+
+def test_frequency_is_inferred_from_regular_timestamps():
+    from tsforecast.experiment.outputs import _frequency
+
+    stamps = pd.date_range("2024-01-01", periods=10, freq="h")
+    assert _frequency(stamps) == "h"
+    assert _frequency(pd.DatetimeIndex(list(stamps))) == "h"  # no freq set (as loaded from a long file)
+    assert _frequency(stamps[[0, 1, 3, 4, 7]]) is None  # irregular: no step length to state
+    assert _frequency(pd.RangeIndex(10)) is None

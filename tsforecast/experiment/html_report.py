@@ -70,7 +70,8 @@ NUM = ' class="num"'
 
 def html_table(table: FormattedTable) -> str:
     """A sortable ``<table>``: header row, one row per record, each cell's exact value in ``data-value``."""
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in table.header)
+    # Long names (dm_pvalue_holm) may break after an underscore, so wide tables fit the page.
+    head = "".join(f"<th>{html.escape(h).replace('_', '_<wbr>')}</th>" for h in table.header)
     rows = []
     for cells, raw in zip(table.cells, table.raw):
         tds = "".join(f'<td{NUM if num else ""} data-value="{html.escape(r)}">{html.escape(c)}</td>'

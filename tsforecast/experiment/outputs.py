@@ -11,7 +11,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..atomic import atomic_write, atomic_write_text
-from ..exceptions import ParameterError
+from ..exceptions import FrequencyError, ParameterError
+from ..validation import check_index
 from .config import ExperimentConfig
 from .html_report import render_html
 from .plots import lead_axis_label, plot_by_lead, plot_forecasts
@@ -64,6 +65,14 @@ def _card_unit(y):
     return series_unit(dataset_info(name)) if isinstance(name, str) and name in list_datasets() else None
 
 
+def _frequency(index):
+    """The step of ``index`` as a pandas alias ("h"): its ``freq``, else inferred from regular timestamps; or None."""
+    try:
+        return getattr(check_index(index), "freqstr", None)
+    except FrequencyError:  # irregular timestamps: no step length to state
+        return None
+
+
 def _plots(out: Path, prefix: str, y, predictions, table, steps, p, title, unit=None):
     """Write the figures of one run; ``unit``: the series' unit (default: the catalogue card's, if any)."""
     files = []
@@ -75,7 +84,7 @@ def _plots(out: Path, prefix: str, y, predictions, table, steps, p, title, unit=
         shown, shown_predictions = y[first], predictions[predictions["series"] == first]
         shown_title = f"{title}, series {first}"
     unit = unit or _card_unit(shown)
-    xlabel = lead_axis_label(getattr(shown.index, "freq", None))
+    xlabel = lead_axis_label(_frequency(shown.index))
     path = out / f"{prefix}forecast_vs_actual.png"
     plot_forecasts(shown, shown_predictions, order[:3], p["horizon"], path,
                    f"{shown_title}: best 3 models by {p['headline']}, end of the test part", unit=unit,
@@ -102,7 +111,8 @@ def _series_summary(y, params, p, n_origins, source, models, baseline, unit=None
     n = len(first)
     initial = params["initial"]
     return {
-        "source": source, "n": n, "frequency": getattr(first.index, "freqstr", None) or "integer steps",
+        "source": source, "n": n, "frequency": _frequency(first.index) or (
+            "irregular timestamps" if isinstance(first.index, pd.DatetimeIndex) else "integer steps"),
         "first": first.index[0], "last": first.index[-1], "n_series": len(y) if isinstance(y, dict) else None,
         "initial": initial, "train_share": initial / n, "train_end": first.index[initial - 1],
         "n_origins": n_origins, "step": p["step"], "horizon": p["horizon"], "refit": p["refit"],

@@ -112,12 +112,15 @@ def plot_by_lead(values: dict, ylabel: str, path, title: str, nominal=None, unit
     y axis); ``xlabel``: the lead-time axis label (see :func:`lead_axis_label`);
     ``note``: a second title line, e.g. how many origins each point averages.
     """
+    from matplotlib.ticker import MaxNLocator
+
     fig, (ax,) = _figure(1, height=4.5)
     factor, label = unit_scale(np.concatenate([np.asarray(s, dtype=float) for s in values.values()]), unit)
     for name, series in values.items():
         ax.plot(series.index.to_numpy(), series.to_numpy() / factor, marker="o", ms=3, lw=1.2, label=name)
     if nominal is not None:
         ax.axhline(nominal, color="black", ls="--", lw=1, label=f"nominal {nominal * 100:g}%")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # lead times are whole steps
     ax.set_xlabel(xlabel or "lead time (steps ahead)")
     ax.set_ylabel(f"{ylabel} ({label})" if label else ylabel)
     ax.set_title(f"{title}\n{note}" if note else title)
