@@ -37,6 +37,11 @@ PLOT_KINDS = {
 }
 
 
+def _figure_name(prefix: str, kind: str) -> str:
+    """File name of a figure of :data:`PLOT_KINDS` (``prefix``: ``"<run label>_"`` when an experiment has many runs)."""
+    return f"{prefix}{kind}.png"
+
+
 def _reproduce_command(cfg: ExperimentConfig, results_dir, config_json: Path) -> str:
     """The ``tsforecast experiment`` command that reruns ``cfg``.
 
@@ -85,19 +90,19 @@ def _plots(out: Path, prefix: str, y, predictions, table, steps, p, title, unit=
         shown_title = f"{title}, series {first}"
     unit = unit or _card_unit(shown)
     xlabel = lead_axis_label(_frequency(shown.index))
-    path = out / f"{prefix}forecast_vs_actual.png"
+    path = out / _figure_name(prefix, "forecast_vs_actual")
     plot_forecasts(shown, shown_predictions, order[:3], p["horizon"], path,
                    f"{shown_title}: best 3 models by {p['headline']}, end of the test part", unit=unit,
                    level=p["coverage"])
     files.append(path)
     if p["horizon"] > 1:
-        path = out / f"{prefix}error_by_lead.png"
+        path = out / _figure_name(prefix, "error_by_lead")
         plot_by_lead({m: steps[m][p["headline"]] for m in order}, p["headline"], path,
                      f"{title}: {p['headline']} by lead time", unit=unit if p["headline"] in UNIT_COLUMNS else None,
                      xlabel=xlabel, note=origins_note(origins_per_lead(predictions)[order], many))
         files.append(path)
     if p["coverage"] is not None:
-        path = out / f"{prefix}coverage_by_lead.png"
+        path = out / _figure_name(prefix, "coverage_by_lead")
         counts = origins_per_lead(predictions, ("y_true", "lower", "upper"))[order]
         plot_by_lead({m: steps[m]["coverage"] for m in order}, "empirical coverage (share inside the interval)", path,
                      f"{title}: coverage of the {p['coverage'] * 100:g}% intervals by lead time",
@@ -129,7 +134,7 @@ def _section_figures(sections, figures):
     out = []
     for s in sections:
         prefix = f"{s['label']}_" if multi else ""
-        names = {f"{prefix}{kind}.png": text for kind, text in PLOT_KINDS.items()}
+        names = {_figure_name(prefix, kind): text for kind, text in PLOT_KINDS.items()}
         mine = [f for f in left if f.name in names]
         left = [f for f in left if f not in mine]
         out.append([(f, f"`{f.name}`: {names[f.name]}.") for f in mine])
