@@ -1,7 +1,7 @@
 """Streaming reads of long tables and atomic writes of result files.
 
-Inputs are long tables ``id, timestamp, value`` in CSV or Parquet, or a folder
-of them (read in file-name order). They are read in blocks of rows, never
+Inputs are long tables ``id, timestamp, value`` (plus the exogenous columns a
+job names) in CSV or Parquet, or a folder of them (read in file-name order). They are read in blocks of rows, never
 whole, so the rows of one series must be contiguous (the table sorted or
 grouped by ``id``); :func:`scan_ids` checks that in a cheap first pass that
 reads the ``id`` column only.
@@ -17,7 +17,7 @@ import pandas as pd
 from ..atomic import atomic_write
 from ..exceptions import DataFileError, InvalidInputError
 from ..multiseries import LONG_COLUMNS
-from ..tables import blank, integer_steps, iter_frames, read_header
+from ..tables import blank, integer_steps, iter_frames, read_frame, read_header
 from ..validation import check_series
 
 SUFFIXES = (".csv", ".parquet")
@@ -39,14 +39,15 @@ def table_files(path) -> list:
     return [path]
 
 
-def read_blocks(files, columns=None, rows=BLOCK_ROWS):
+def read_blocks(files, columns=None, rows=BLOCK_ROWS, exog=()):
     """Yield DataFrames of at most ``rows`` rows from ``files``, in order; ``id`` as verbatim strings.
 
+    ``exog`` names the exogenous columns the table must hold besides ``id, timestamp, value``.
     An empty id is refused here: it cannot name a series in the output.
     """
     for f in files:
-        _check_columns(read_header(f), f)
-        wanted = columns or list(LONG_COLUMNS)  # not the pandas index columns a DataFrame.to_parquet adds
+        _check_columns(read_header(f), f, exog)
+        wanted = columns or [*LONG_COLUMNS, *exog]  # not the pandas index columns a DataFrame.to_parquet adds
         seen = 0
         for block in iter_frames(f, rows, columns=wanted):
             empty = blank(block[["id"]])["id"].to_numpy()
@@ -57,27 +58,32 @@ def read_blocks(files, columns=None, rows=BLOCK_ROWS):
             yield block
 
 
-def _check_columns(names, f):
-    missing = [c for c in LONG_COLUMNS if c not in list(names)]
+def _check_columns(names, f, exog=(), required=LONG_COLUMNS, what="a batch input"):
+    names = list(names)
+    missing = [c for c in required if c not in names]
     if missing:
-        raise DataFileError(
-            f"{f} lacks column(s) {missing}; a batch input is a long table with columns {list(LONG_COLUMNS)}."
-        )
-    extra = [c for c in names if c not in LONG_COLUMNS and not c.startswith("__index_level_")]
+        raise DataFileError(f"{f} lacks column(s) {missing}; {what} is a long table with columns {list(required)}"
+                            + (" plus the exogenous ones." if exog else "."))
+    missing = [c for c in exog if c not in names]
+    if missing:
+        raise DataFileError(f"{f} lacks the exogenous column(s) {missing} the job lists in exog; add them to the "
+                            f"table or drop them from exog.")
+    extra = [c for c in names if c not in required and c not in exog and not c.startswith("__index_level_")]
     if extra:
         raise DataFileError(
-            f"{f} has extra column(s) {extra}; batch jobs do not take exogenous inputs yet, so drop them."
+            f"{f} has extra column(s) {extra}; list them in the job's exog = [...] to use them as exogenous "
+            f"inputs, or drop them."
         )
 
 
-def scan_ids(files) -> list:
+def scan_ids(files, exog=()) -> list:
     """Series ids in order, from the ``id`` column alone; checks each series' rows are contiguous.
 
     Returns a list of (id, n_rows).
     """
     seen, order = set(), []
     current, count = None, 0
-    for block in read_blocks(files, columns=["id"]):
+    for block in read_blocks(files, columns=["id"], exog=exog):
         ids = block["id"].to_numpy()
         starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
         lengths = np.diff(np.r_[starts, len(ids)])
@@ -101,10 +107,10 @@ def scan_ids(files) -> list:
     return order
 
 
-def iter_series(files):
-    """Yield ``(id, rows)`` for each series, reading ``files`` block by block."""
+def iter_series(files, exog=()):
+    """Yield ``(id, rows)`` for each series, reading ``files`` block by block (with the ``exog`` columns)."""
     carry_id, carry = None, []
-    for block in read_blocks(files):
+    for block in read_blocks(files, exog=exog):
         ids = block["id"].to_numpy()
         bounds = np.r_[np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]), len(ids)]
         for s, e in zip(bounds[:-1], bounds[1:]):
@@ -123,31 +129,64 @@ def _joined(parts):
     return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
 
-def rows_to_series(key, rows: pd.DataFrame, missing: str) -> pd.Series:
-    """One series from its long-table rows; a named :class:`InvalidInputError` when unusable."""
-    name = f"series {key!r}"
+def _timestamps(rows: pd.DataFrame, name: str) -> pd.Series:
+    """The ``timestamp`` column parsed: integer steps stay integers, text becomes datetimes."""
     ts = rows["timestamp"]
     steps = None if pd.api.types.is_numeric_dtype(ts) else integer_steps(ts)
     if steps is not None:
-        ts = pd.Series(steps, index=rows.index)
-    elif not pd.api.types.is_numeric_dtype(ts):
-        ts = ts.where(~blank(ts.to_frame())["timestamp"])  # an empty cell is a missing timestamp
-        parsed = pd.to_datetime(ts, errors="coerce")
-        bad = parsed.isna() & ts.notna()
-        if bad.any() or ts.isna().any():
-            first = ts[bad | ts.isna()].iloc[0]
-            raise InvalidInputError(f"{name}: unparsable or missing timestamp {first!r}.")
-        ts = parsed
-    values = rows["value"]
+        return pd.Series(steps, index=rows.index)
+    if pd.api.types.is_numeric_dtype(ts):
+        return ts
+    ts = ts.where(~blank(ts.to_frame())["timestamp"])  # an empty cell is a missing timestamp
+    parsed = pd.to_datetime(ts, errors="coerce")
+    bad = parsed.isna() & ts.notna()
+    if bad.any() or ts.isna().any():
+        first = ts[bad | ts.isna()].iloc[0]
+        raise InvalidInputError(f"{name}: unparsable or missing timestamp {first!r}.")
+    return parsed
+
+
+def _numbers(values: pd.Series, ts: pd.Series, name: str, column: str) -> np.ndarray:
     if not pd.api.types.is_numeric_dtype(values):
         num = pd.to_numeric(values, errors="coerce")
         bad = num.isna() & values.notna()
         if bad.any():
-            raise InvalidInputError(f"{name}: unparsable value {values[bad].iloc[0]!r} at {ts[bad].iloc[0]}.")
+            raise InvalidInputError(f"{name}: unparsable {column} {values[bad].iloc[0]!r} at {ts[bad].iloc[0]}.")
         values = num
+    return values.to_numpy(dtype=float)
+
+
+def rows_to_series(key, rows: pd.DataFrame, missing: str) -> pd.Series:
+    """One series from its long-table rows; a named :class:`InvalidInputError` when unusable."""
+    name = f"series {key!r}"
+    ts = _timestamps(rows, name)
+    values = _numbers(rows["value"], ts, name, "value")
     order = np.argsort(ts.to_numpy(), kind="stable")
-    series = pd.Series(values.to_numpy(dtype=float)[order], index=pd.Index(ts.to_numpy()[order]), name=key)
+    series = pd.Series(values[order], index=pd.Index(ts.to_numpy()[order]), name=key)
     return check_series(series, name, missing)
+
+
+def rows_to_exog(key, rows: pd.DataFrame, columns, where="") -> pd.DataFrame:
+    """The exogenous ``columns`` of one series' rows, indexed by timestamp (sorted, float).
+
+    Exogenous inputs are never filled: a missing or unparsable cell is an :class:`InvalidInputError`
+    naming the series, the column and the time step. ``where`` names the table in messages.
+    """
+    name = f"series {key!r}{where}"
+    ts = _timestamps(rows, name)
+    values = np.column_stack([_numbers(rows[c], ts, name, c) for c in columns]) if len(rows) else \
+        np.empty((0, len(columns)))
+    order = np.argsort(ts.to_numpy(), kind="stable")
+    frame = pd.DataFrame(values[order], index=pd.Index(ts.to_numpy()[order]), columns=list(columns))
+    if frame.index.has_duplicates:
+        raise InvalidInputError(f"{name}: duplicate timestamp {frame.index[frame.index.duplicated()][0]}; "
+                                f"each time step needs one row.")
+    bad = ~np.isfinite(frame.to_numpy())
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise InvalidInputError(f"{name}: {columns[col]} is missing (or infinite) at {frame.index[row]}; "
+                                f"exogenous inputs are not filled, so complete them in the table.")
+    return frame
 
 
 def write_atomic(df: pd.DataFrame, path, fmt=None):
@@ -162,3 +201,36 @@ def write_atomic(df: pd.DataFrame, path, fmt=None):
     if fmt == "csv":
         return atomic_write(path, lambda tmp: df.to_csv(tmp, index=False))
     return atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
+
+
+FUTURE_COLUMNS = ("id", "timestamp")
+
+
+class FutureTable:
+    """The rows of a job's ``future`` table (``id, timestamp`` and the exogenous columns), by series id.
+
+    It holds the exogenous values of the forecast steps, so it is small (about ``horizon`` rows per
+    series) and read whole, once, by the driver; each chunk gets the rows of its own series.
+    """
+
+    def __init__(self, path, exog):
+        frames = []
+        for f in table_files(path):
+            _check_columns(read_header(f), f, exog, required=FUTURE_COLUMNS, what="a future table")
+            frames.append(read_frame(f, columns=[*FUTURE_COLUMNS, *exog]))
+        frame = pd.concat(frames, ignore_index=True)
+        empty = blank(frame[["id"]])["id"].to_numpy()
+        if empty.any():
+            raise DataFileError(f"{path}, data row {int(np.argmax(empty)) + 1}: id is empty; every row of the "
+                                f"future table needs the id of its series.")
+        self.frame = frame
+        self.positions = frame.groupby("id", sort=False).indices
+
+    def get(self, key):
+        """The rows of series ``key``, or None."""
+        pos = self.positions.get(key)
+        return None if pos is None else self.frame.iloc[pos]
+
+    def rows(self, ids) -> dict:
+        """``{id: rows}`` for the ``ids`` that have rows."""
+        return {k: self.frame.iloc[self.positions[k]] for k in ids if k in self.positions}

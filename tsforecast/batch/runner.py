@@ -32,12 +32,21 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import atomic_write_text
-from ..exceptions import ConfigError, ModelFileError, NotEnoughDataError, TSForecastError
+from ..exceptions import (
+    ConfigError,
+    ExogenousError,
+    InvalidInputError,
+    ModelFileError,
+    NotEnoughDataError,
+    TSForecastError,
+)
 from ..outputs import check_output_dir
 from ..tables import integer_steps, read_frame
-from ..validation import MissingValuesWarning
-from .io import iter_series, rows_to_series, scan_ids, table_files, write_atomic
+from ..validation import MissingValuesWarning, future_index
+from .io import FutureTable, iter_series, rows_to_exog, rows_to_series, scan_ids, table_files, write_atomic
 from .job import BatchJob, load_job, model_digest
+from .progress import ChunkProgress, say
+from .store import ModelStore, model_folder
 
 # Data-dependent failures of one series; anything else stops the job.
 SERIES_ERRORS = (TSForecastError, np.linalg.LinAlgError, FloatingPointError)
@@ -46,6 +55,7 @@ JOB_ERRORS = (ModelFileError,)
 FORECAST_COLUMNS = ("id", "timestamp", "step", "forecast")
 ERROR_DIR = "_errors"
 MANIFEST = "_job.json"
+RECORD = "_global.json"  # what a global job's preparation did (see global_job)
 
 MODEL_CACHE_SIZE = 2  # a Keras model can take hundreds of MB; a worker needs one per job
 _MODELS: dict = {}  # saved models loaded in this (worker) process, by (path, content hash), oldest first
@@ -62,10 +72,16 @@ class BatchSummary:
     n_chunks_skipped: int
     seconds: float
     output: str
+    n_fitted: int = 0  # models fitted (every series of a fit night; new series of an update night)
+    n_updated: int = 0  # kept models updated with new rows
+    n_gone: int = 0  # kept models whose series the input no longer holds (listed in errors.csv)
 
     def __str__(self):
         kept = f", {self.n_chunks_skipped} of {self.n_chunks} chunks kept from an earlier run" if self.n_chunks_skipped else ""
-        return (f"batch: {self.n_done} series forecast, {self.n_failed} failed (see errors.csv){kept}, "
+        models = ""
+        if self.n_updated or self.n_gone:
+            models = f"; models: {self.n_fitted} fitted, {self.n_updated} updated, {self.n_gone} gone"
+        return (f"batch: {self.n_done} series forecast, {self.n_failed} failed (see errors.csv){models}{kept}, "
                 f"{self.seconds:.1f} s -> {self.output}")
 
 
@@ -114,21 +130,86 @@ def _reason(exc) -> str:
     return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
 
 
-def _forecast_one(job: BatchJob, y: pd.Series) -> pd.DataFrame:
-    """Forecast one series with a per-series registry model or a saved single-series model.
+def series_inputs(job: BatchJob, key, rows, future_rows=None):
+    """``(y, X)`` of one series: its values, and (with ``exog``) its exogenous rows from the input followed by
+    those of the future table after the input's last row (future rows at or before it are ignored: the
+    input's values count). ``X`` is None without ``exog``."""
+    y = rows_to_series(key, rows, job.missing)
+    if not job.exog:
+        return y, None
+    X = rows_to_exog(key, rows, job.exog)
+    if future_rows is not None and len(future_rows):
+        Xf = rows_to_exog(key, future_rows, job.exog, " in the future table")
+        if isinstance(X.index, pd.DatetimeIndex) != isinstance(Xf.index, pd.DatetimeIndex):
+            raise InvalidInputError(f"series {key!r}: the future table's timestamps are not of the input's kind "
+                                    f"(dates or integer steps).")
+        X = pd.concat([X, Xf[Xf.index > X.index[-1]]])
+    return y, X
+
+
+def check_future(key, model, index, X, horizon):
+    """Raise a named :class:`ExogenousError` when ``X`` lacks rows the model needs after ``index`` (the
+    history it forecasts from): the rows of the future table."""
+    if X is None or model.exog_columns_ is None:
+        return
+    n_fut = model._future_exog_steps(horizon)
+    lacking = future_index(index, n_fut).difference(X.index) if n_fut else []
+    if len(lacking):
+        raise ExogenousError(
+            f"series {key!r}: the future table has no {list(X.columns)} for {len(lacking)} of the {n_fut} step(s) "
+            f"after {index[-1]} that the model needs ({lacking[0]} .. {lacking[-1]}); add rows id, timestamp, "
+            f"{', '.join(X.columns)} for them."
+        )
+
+
+def _make(job):
+    from ..registry import get_forecaster
+
+    return get_forecaster(job.model, **job.params)
+
+
+def _local_model(job: BatchJob, key, y, X):
+    """The series' model and what was done to it: ``"fitted"``, ``"updated"`` or ``"kept"`` (no new rows).
+
+    With ``save_models`` it is saved (atomically, replacing the old one) before anything is forecast, so a
+    killed job rerun finds it updated and ignores the rows it has seen.
+    """
+    from ..persistence import is_model_folder, load_model
+    from .calibration import fit_calibrated
+
+    path = None if job.save_models is None else job.save_models / model_folder(key)
+    if job.mode == "update" and path is not None and is_model_folder(path):
+        model = load_model(path)
+        last = model.y_.index[-1]
+        if isinstance(y.index, pd.DatetimeIndex) != isinstance(model.y_.index, pd.DatetimeIndex):
+            raise InvalidInputError(f"series {key!r}: the input's timestamps are not of the kind its saved model "
+                                    f"was fitted on (dates or integer steps).")
+        new = y[y.index > last]
+        if not len(new):
+            return model, "kept"
+        model.update(new, None if X is None else X.loc[new.index])
+        status = "updated"
+    elif job.coverage is None:
+        model, status = _make(job).fit(y, X), "fitted"
+    else:
+        model, status = fit_calibrated(lambda: _make(job), y, X, job.horizon, job.coverage), "fitted"
+    if path is not None:
+        model.save(path)
+    return model, status
+
+
+def _forecast_one(job: BatchJob, key, model, y, X) -> pd.DataFrame:
+    """Forecast one series: ``y`` is the history to forecast from (None: the model's own).
 
     Returns a frame indexed by the forecast timestamps: ``forecast[, lower, upper]``.
     """
-    if job.saved_model:
-        model = saved_model(job.model, job.model_digest)
-        if job.interval is not None:
-            return model.predict_interval(job.horizon, coverage=job.interval, y=y)
-        pred = model.predict(job.horizon, y=y)
-    else:
-        from ..registry import get_forecaster
-
-        pred = get_forecaster(job.model, **job.params).fit(y).predict(job.horizon)
-    return pred.rename("forecast").to_frame()
+    check_future(key, model, (model.y_ if y is None else y).index, X, job.horizon)
+    if job.coverage is None:
+        return model.predict(job.horizon, X=X, y=y).rename("forecast").to_frame()
+    if getattr(model, "conformal_errors_", None) is None:
+        raise InvalidInputError(f"the saved model of series {key!r} holds no calibration errors (it was fitted "
+                                f"without coverage); refit it with mode = 'fit' and coverage for intervals.")
+    return model.predict_interval(job.horizon, coverage=job.coverage, X=X, y=y)
 
 
 def _stack(keys, frames) -> pd.DataFrame:
@@ -142,40 +223,56 @@ def _stack(keys, frames) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def forecast_chunk(job: BatchJob, items) -> tuple:
+def forecast_chunk(job: BatchJob, items, future=None) -> tuple:
     """Forecasts and errors for one chunk ``[(id, rows), ...]``.
 
+    ``future``: ``{id: rows}`` of the job's future table for these series.
     Returns ``(forecasts, errors)``: DataFrames ``id, timestamp, step, forecast[, lower, upper]``
     and ``id, reason``. A series that cannot be forecast goes to ``errors``; the others go on.
     """
+    fc, err, _ = _run_chunk(job, items, future or {})
+    return fc, err
+
+
+def _run_chunk(job: BatchJob, items, future) -> tuple:
+    """:func:`forecast_chunk`, plus what was done to the kept models: ``{"saved": [ids], "fitted": n, ...}``."""
     errors, frames, series = [], [], {}
+    status = {"saved": [], "fitted": 0, "updated": 0, "kept": 0}
     if job.saved_model:
         saved_model(job.model, job.model_digest)  # a model that cannot load fails the job, not every series
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MissingValuesWarning)  # the job asked for interpolation
         if job.global_model:
             items = _drop_short(job, items, errors)
-            clean = _forecast_global_chunk(job, items)
+            clean = None if job.exog else _forecast_global_chunk(job, items)
             if clean is not None:
-                return clean, pd.DataFrame(errors, columns=["id", "reason"])
+                return clean, pd.DataFrame(errors, columns=["id", "reason"]), status
         for key, rows in items:
             try:
-                series[key] = rows_to_series(key, rows, job.missing)
+                series[key] = series_inputs(job, key, rows, future.get(key))
             except SERIES_ERRORS as exc:
                 errors.append((key, _reason(exc)))
     if job.global_model:
         frames = _forecast_global(job, series, errors)
     else:
         keys, parts = [], []
-        for key, y in series.items():
+        for key, (y, X) in series.items():
             try:
-                parts.append(_forecast_one(job, y))
+                if job.saved_model:
+                    part = _forecast_one(job, key, saved_model(job.model, job.model_digest), y, X)
+                else:
+                    model, done = _local_model(job, key, y, X)
+                    status[done] += 1
+                    if job.save_models is not None:
+                        status["saved"].append(key)
+                    part = _forecast_one(job, key, model, None, X)
             except SERIES_ERRORS as exc:
                 errors.append((key, _reason(exc)))
                 continue
             keys.append(key)
+            parts.append(part)
         frames = [_stack(keys, parts)] if parts else []
-    return _concat_forecasts(frames), pd.DataFrame(errors, columns=["id", "reason"])
+    return _concat_forecasts(frames), pd.DataFrame(errors, columns=["id", "reason"]), status
 
 
 def _too_short(n, L) -> str:
@@ -207,28 +304,43 @@ def _forecast_global_chunk(job, items):
         return None
 
 
+def isolated(func, keys, errors) -> list:
+    """``[func(keys)]`` in one call; when that fails, ``func([key])`` per key, so that a bad series lands in
+    ``errors`` (by name) and the others still get their result. ``func`` must change nothing when it fails."""
+    if not keys:
+        return []
+    try:
+        return [func(keys)]
+    except SERIES_ERRORS:
+        results = []
+        for key in keys:
+            try:
+                results.append(func([key]))
+            except SERIES_ERRORS as exc:
+                errors.append((key, _reason(exc)))
+        return results
+
+
 def _forecast_global(job, series, errors):
     """One batched ``predict`` for the whole chunk; per series only to isolate a failure."""
     model = saved_model(job.model, job.model_digest)
     L = model.context_length_
     ok = {}
-    for key, y in series.items():
-        if len(y) < L:
-            errors.append((key, _too_short(len(y), L)))
-        else:
-            ok[key] = y
-    if not ok:
-        return []
-    try:
-        return [model.predict(job.horizon, y=ok)]
-    except SERIES_ERRORS:
-        frames = []
-        for key, y in ok.items():
-            try:
-                frames.append(model.predict(job.horizon, y={key: y}))
-            except SERIES_ERRORS as exc:
-                errors.append((key, _reason(exc)))
-        return frames
+    for key, (y, X) in series.items():
+        try:
+            if len(y) < L:
+                raise NotEnoughDataError(f"{len(y)} points; the model needs {L} to forecast from.")
+            check_future(key, model, y.index, X, job.horizon)
+        except SERIES_ERRORS as exc:
+            errors.append((key, _reason(exc)))
+            continue
+        ok[key] = (y, X)
+
+    def predict(keys):
+        X = {k: ok[k][1] for k in keys} if job.exog else None
+        return model.predict(job.horizon, y={k: ok[k][0] for k in keys}, X=X)
+
+    return isolated(predict, list(ok), errors)
 
 
 def _concat_forecasts(frames) -> pd.DataFrame:
@@ -241,15 +353,15 @@ def _concat_forecasts(frames) -> pd.DataFrame:
     return df[list(FORECAST_COLUMNS) + [c for c in ("lower", "upper") if c in df.columns]]
 
 
-def _task(job, index, items):
-    fc, err = forecast_chunk(job, items)
-    return index, len(items), fc, err
+def _task(job, index, items, future):
+    fc, err, status = _run_chunk(job, items, future)
+    return index, len(items), fc, err, status
 
 
 # -- execution back ends -------------------------------------------------------------
 def _inline(job, chunks):
-    for index, items in chunks:
-        yield _task(job, index, items)
+    for chunk in chunks:
+        yield _task(job, *chunk)
 
 
 def _exit_with_parent(parent_pid):
@@ -353,20 +465,33 @@ def part_path(output, index, fmt):
     return Path(output) / f"part-{index:05d}.{fmt}"
 
 
-def _chunks(files, chunk_size, skip):
-    """``(index, [(id, rows), ...])`` for every chunk not in ``skip``; skipped chunks are read but not kept."""
+def _chunks(files, chunk_size, skip, exog=(), future=None):
+    """``(index, [(id, rows), ...], {id: future rows})`` for every chunk not in ``skip``; skipped chunks are
+    read but not kept."""
     items, index = [], 0
-    for key, rows in iter_series(files):
+    for key, rows in iter_series(files, exog):
         if index not in skip:
             items.append((key, rows))
         else:
             items.append(None)
         if len(items) == chunk_size:
             if index not in skip:
-                yield index, items
+                yield index, items, _future_rows(future, items)
             items, index = [], index + 1
     if items and index not in skip:
-        yield index, items
+        yield index, items, _future_rows(future, items)
+
+
+def _future_rows(future, items) -> dict:
+    return {} if future is None else future.rows([key for key, _ in items])
+
+
+def _id_chunks(order, chunk_size, skip):
+    """``(index, [id, ...])`` for every chunk not in ``skip``, from the ids alone (the global route has
+    every series in memory)."""
+    for index, start in enumerate(range(0, len(order), chunk_size)):
+        if index not in skip:
+            yield index, [key for key, _ in order[start : start + chunk_size]]
 
 
 def _is_batch_output(folder) -> bool:
@@ -374,6 +499,8 @@ def _is_batch_output(folder) -> bool:
 
 
 def _prepare_output(job, files, n_series):
+    """Create the output folder and its manifest (``files``: the input's and the future table's), or check
+    that the folder holds an earlier run of the same job on the same files."""
     out = job.output
     out.mkdir(parents=True, exist_ok=True)
     (out / ERROR_DIR).mkdir(exist_ok=True)
@@ -389,8 +516,8 @@ def _prepare_output(job, files, n_series):
             f"changed); resuming would mix the two, so use a new output folder or delete this one."
         )
     if old != manifest:  # a new folder, or one where an earlier run failed before finishing any chunk
-        for stale in (out / ERROR_DIR).glob("part-*"):
-            stale.unlink()
+        for stale in [*(out / ERROR_DIR).glob("part-*"), *(out / ERROR_DIR).glob("status-*"), out / RECORD]:
+            stale.unlink(missing_ok=True)
         atomic_write_text(mfile, json.dumps(manifest, indent=1))
     for stale in [*out.glob(".*.tmp"), *(out / ERROR_DIR).glob(".*.tmp")]:
         stale.unlink()  # left by a killed run
@@ -427,10 +554,27 @@ def _chunk_done(job, index, n_items) -> bool:
     return not (len(reasons) == n_items and job_level.all())
 
 
-def _write_chunk(job, index, fc, err):
+def _status_path(output, index):
+    return Path(output) / ERROR_DIR / f"status-{index:05d}.json"
+
+
+def _write_chunk(job, index, fc, err, status):
     # The errors file first: a chunk whose part file exists is complete, errors included.
+    counts = {k: v for k, v in status.items() if k != "saved"}
+    atomic_write_text(_status_path(job.output, index), json.dumps(counts))
     write_atomic(err, _errors_path(job.output, index), "csv")
     write_atomic(fc, part_path(job.output, index, job.format), job.format)
+
+
+def _count(output, n_chunks, key) -> int:
+    """How many models of the output's chunks were ``key`` ("fitted", "updated"), over every run."""
+    total = 0
+    for i in range(n_chunks):
+        try:
+            total += json.loads(_status_path(output, i).read_text()).get(key, 0)
+        except (FileNotFoundError, ValueError):
+            pass  # chunks of older versions have no status
+    return total
 
 
 def read_forecasts(output) -> pd.DataFrame:
@@ -460,7 +604,8 @@ def run_batch(job, *, progress=True, **overrides) -> BatchSummary:
     job : str, Path, dict or BatchJob
         A TOML job file or its keys (see :mod:`tsforecast.batch.job`).
     progress : bool
-        Show a tqdm progress bar (series done / total, rate, ETA).
+        Show progress on stderr: the job's steps, the chunks (a tqdm bar on a terminal, else a line every
+        few seconds) and a global network's epochs.
     **overrides
         ``n_jobs``, ``scheduler``, ``cluster``, ``chunk_size``, ``n_workers`` replacing ``[run]``.
 
@@ -468,29 +613,53 @@ def run_batch(job, *, progress=True, **overrides) -> BatchSummary:
     -------
     BatchSummary
     """
-    from tqdm.auto import tqdm
-
     t0 = time.perf_counter()
     job = load_job(job, **overrides)
-    # Before the pass over the input: a bad output folder is known at once, not after the work.
+    # Before the pass over the input: a bad output or models folder is known at once, not after the work.
     check_output_dir(job.output, _is_batch_output, "batch output folder")
+    store = None if job.save_models is None else ModelStore.open(job)
     files = table_files(job.input)
-    order = scan_ids(files)
+    say(progress, f"scanning the ids of {len(files)} input file(s)")
+    order = scan_ids(files, job.exog)
+    future = None if job.future is None else FutureTable(job.future, job.exog)
     n_series = len(order)
     n_chunks = -(-n_series // job.chunk_size)
-    _prepare_output(job, files, n_series)
+    _prepare_output(job, files + ([] if job.future is None else table_files(job.future)), n_series)
+    if job.fit_global and store is None:
+        store = ModelStore(job.output / "_global", "global")
+    if store is not None:
+        store.prepare()
     sizes = [min(job.chunk_size, n_series - i * job.chunk_size) for i in range(n_chunks)]
     done = {i for i in range(n_chunks) if _chunk_done(job, i, sizes[i])}
-    backend = _dask if (job.scheduler or job.cluster) else _processes if job.n_jobs > 1 else _inline
-    with tqdm(total=n_series, unit="series", disable=not progress, desc="batch") as bar:
-        bar.update(sum(sizes[i] for i in done))
-        for index, n, fc, err in backend(job, _chunks(files, job.chunk_size, done)):
-            _write_chunk(job, index, fc, err)
+    if job.fit_global:
+        from .global_job import GlobalRun
+
+        run = GlobalRun(job, store, progress)
+        run.prepare(files, future, resuming=bool(done))
+        results = ((i, len(ids), *run.forecast(ids)) for i, ids in _id_chunks(order, job.chunk_size, done))
+    else:
+        backend = _dask if (job.scheduler or job.cluster) else _processes if job.n_jobs > 1 else _inline
+        results = backend(job, _chunks(files, job.chunk_size, done, job.exog, future))
+    say(progress, f"forecasting {n_series - sum(sizes[i] for i in done)} series in {n_chunks - len(done)} chunk(s)")
+    bar = ChunkProgress(n_series, sum(sizes[i] for i in done), progress)
+    try:
+        for index, n, fc, err, status in results:
+            if store is not None and store.kind == "local":
+                store.record(status["saved"])  # before the chunk counts as done, so no saved model goes unlisted
+            _write_chunk(job, index, fc, err, status)
             bar.update(n)
+    finally:
+        bar.close()
     errors = pd.concat([_read_errors(job.output, i) for i in range(n_chunks)], ignore_index=True)
-    write_atomic(errors, job.output / "errors.csv", "csv")
+    ids = [key for key, _ in order]
+    gone = [] if store is None else run.gone(ids) if job.fit_global else store.gone(ids)
+    where = "the global model keeps its history" if job.fit_global else "its saved model is kept"
+    gone_rows = pd.DataFrame({"id": gone, "reason": [f"gone: the input has no rows for this series; {where}."] * len(gone)})
+    write_atomic(pd.concat([errors, gone_rows], ignore_index=True), job.output / "errors.csv", "csv")
     summary = BatchSummary(n_series=n_series, n_done=n_series - len(errors), n_failed=len(errors),
                            n_chunks=n_chunks, n_chunks_skipped=len(done),
-                           seconds=round(time.perf_counter() - t0, 3), output=str(job.output))
+                           seconds=round(time.perf_counter() - t0, 3), output=str(job.output),
+                           n_fitted=_count(job.output, n_chunks, "fitted"),
+                           n_updated=_count(job.output, n_chunks, "updated"), n_gone=len(gone))
     atomic_write_text(job.output / "summary.json", json.dumps(asdict(summary), indent=1))
     return summary
