@@ -274,3 +274,18 @@ def test_holt_winters_and_arima_take_the_season_from_the_frequency():
     assert ar.seasonal_order_ == (0, 1, 1, 24)
     direct = _quiet(SARIMAX(y.to_numpy(), order=(1, 0, 0), seasonal_order=(0, 1, 1, 24)).fit, disp=False, maxiter=50)
     np.testing.assert_allclose(ar.predict(24).to_numpy(), direct.forecast(24), rtol=1e-6)
+
+
+def test_ar_log1p_equals_autoreg_on_log1p_values_and_takes_zeros():
+    from statsmodels.tsa.ar_model import AutoReg
+
+    y = positive_seasonal()
+    train = y.iloc[:300] - y.iloc[:300].min()  # counts that touch zero
+    assert (train == 0).any()
+    model = ARForecaster(lags=3, transform="log1p").fit(train)
+    direct = AutoReg(np.log1p(train.to_numpy()), 3, trend="c").fit()
+    np.testing.assert_allclose(model.predict(10).to_numpy(), np.expm1(direct.forecast(10)), rtol=1e-10)
+    with pytest.raises(InvalidInputError, match="transform='log' needs strictly positive.*log1p"):
+        ARForecaster(lags=3, transform="log").fit(train)
+    with pytest.raises(InvalidInputError, match="values >= 0"):
+        model.predict(3, y=train - 1.0)

@@ -58,9 +58,10 @@ class ARForecaster(BaseForecaster):
         (sine/cosine pairs, see :func:`tsforecast.calendar.calendar_features`), used as
         known-future regressors; the user passes nothing for them. Any ``X`` given too is
         then treated as known-future.
-    transform : {None, "log"}
+    transform : {None, "log", "log1p"}
         ``"log"``: fit on ``log y`` (needs y > 0); forecasts are ``exp`` of
-        the log-space forecasts.
+        the log-space forecasts. ``"log1p"``: ``log(1 + y)`` for counts with
+        zeros (needs y >= 0); forecasts are ``expm1`` of them.
     horizon : int
         Default number of steps for ``predict``.
 

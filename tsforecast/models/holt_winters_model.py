@@ -64,9 +64,10 @@ class HoltWintersForecaster(BaseForecaster):
         ``initialization_method_`` records the method used.
     maxiter : int
         Optimizer iterations.
-    transform : {None, "log"}
+    transform : {None, "log", "log1p"}
         ``"log"``: fit on ``log y`` (needs y > 0); forecasts are ``exp`` of
-        the log-space forecasts.
+        the log-space forecasts. ``"log1p"``: ``log(1 + y)`` for counts with
+        zeros (needs y >= 0); forecasts are ``expm1`` of them.
     horizon : int
         Default number of steps for ``predict``.
 

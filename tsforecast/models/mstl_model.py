@@ -36,10 +36,10 @@ class MSTLForecaster(BaseForecaster):
         training index's frequency (:func:`tsforecast.seasonality.seasonal_periods_for`;
         ``(24, 168)`` for hourly data); a series without timestamps then
         needs them given.
-    transform : {None, "log"}
+    transform : {None, "log", "log1p"}
         ``"log"``: decompose and model ``log y`` (needs y > 0), so the
         seasons act multiplicatively; forecasts are ``exp`` of the log-space
-        forecasts.
+        forecasts. ``"log1p"``: ``log(1 + y)``, for counts with zeros (y >= 0).
     lags, max_lags : as for :class:`~tsforecast.models.ar_model.ARForecaster`
         AR model of the deseasonalised series.
     profile_cycles : int
