@@ -18,6 +18,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from ..base import BaseForecaster, check_choice, check_int
 from ..exceptions import ParameterError
 from ..scaling import Scaler
+from ..threads import blas_threads
 
 RTRL_SCALERS = ("standard", "minmax", "robust", None)  # affine and defined for every finite value
 _CHUNK = 4096  # steps whose input drive is computed in one matrix product by the frozen run
@@ -48,7 +49,8 @@ class RTRLNetwork:
     Attributes
     ----------
     theta : ndarray of shape (n q + n + 1,)
-        Every weight: ``A`` row by row, then ``v``, then ``c``. ``A``, ``v`` are views into it.
+        Every weight: ``A`` row by row, then ``v``, then ``c``. Change it in place only:
+        ``A``, ``W`` (the first n columns of ``A``) and ``v`` are views into it.
     h : ndarray of shape (n,)
         Hidden state after the last observation (zero until ``lags`` values were seen).
     P : ndarray of shape (n, n, q)
@@ -63,6 +65,10 @@ class RTRLNetwork:
         n, m = int(units), int(lags)
         self.units, self.lags, self.q = n, m, n + m + 1
         self.theta = np.zeros(n * self.q + n + 1)
+        # Views into theta (which is only ever changed in place): an SGD step on theta updates them all.
+        self.A = self.theta[: n * self.q].reshape(n, self.q)
+        self.v = self.theta[n * self.q : -1]
+        self.W = self.A[:, :n]
         if rng is not None:
             # Recurrent weights scaled to a spectral radius about 0.5, so the state forgets (stable filter).
             self.A[:, :n] = rng.normal(0.0, 0.5 / np.sqrt(n), (n, n))
@@ -71,19 +77,6 @@ class RTRLNetwork:
         self._P_next = np.zeros((n, n, self.q))
         self._u = np.ones(self.q)  # (h_{t-1}, x_t, 1); the last entry stays 1
         self.reset_state()
-
-    # views into theta: an SGD step on theta updates them all
-    @property
-    def A(self):
-        return self.theta[: self.units * self.q].reshape(self.units, self.q)
-
-    @property
-    def v(self):
-        return self.theta[self.units * self.q : -1]
-
-    @property
-    def W(self):
-        return self.A[:, : self.units]
 
     def reset_state(self):
         """Zero state, zero sensitivities, empty input buffer (the weights stay)."""
@@ -131,10 +124,13 @@ class RTRLNetwork:
     def stream(self, z, learning_rate=0.0, clipnorm=None, forecasts=None):
         """:meth:`step` through the values of ``z``; ``forecasts`` (same length), if given, receives each
         step's forecast. Holds nothing per step: memory is constant whatever ``len(z)``."""
-        for i, zi in enumerate(z):
-            f = self.step(zi, learning_rate, clipnorm)
-            if forecasts is not None:
-                forecasts[i] = f
+        # One BLAS thread: the products are small, and on busy cores OpenBLAS workers waiting for
+        # each other made n = 32 fourteen times slower (275 against 3,900 steps/s).
+        with blas_threads(1):
+            for i, zi in enumerate(z):
+                f = self.step(zi, learning_rate, clipnorm)
+                if forecasts is not None:
+                    forecasts[i] = f
 
     def _gradient(self, err):
         nq, n = self.units * self.q, self.units
@@ -182,28 +178,26 @@ class RTRLNetwork:
         ndarray of shape (batch, len(ends), n)
         """
         n, m = self.units, self.lags
-        A = self.A
-        W, U, b = A[:, :n].T, A[:, n:-1].T, A[:, -1]
+        W, U, b = self.W.T, self.A[:, n:-1].T, self.A[:, -1]
         ends = np.asarray(ends, dtype=np.int64)
         order = np.argsort(ends, kind="stable")
         out = np.empty((Z.shape[0], len(ends), n))
         h = np.zeros((Z.shape[0], n))
         ptr, last = 0, int(ends.max())
-        for start in range(m - 1, last, _CHUNK):  # step t consumes Z[:, t] (t + 1 points seen after it)
-            stop = min(start + _CHUNK, last)
-            drive = sliding_window_view(Z[:, start - m + 1 : stop], m, axis=1)[:, :, ::-1] @ U + b
-            for k in range(stop - start):
-                h = np.tanh(h @ W + drive[:, k])
-                while ptr < len(ends) and ends[order[ptr]] == start + k + 1:
-                    out[:, order[ptr]] = h
-                    ptr += 1
+        with blas_threads(1):
+            for start in range(m - 1, last, _CHUNK):  # step t consumes Z[:, t]; t + 1 points are seen after it
+                stop = min(start + _CHUNK, last)
+                drive = sliding_window_view(Z[:, start - m + 1 : stop], m, axis=1)[:, :, ::-1] @ U + b
+                for k in range(stop - start):
+                    h = np.tanh(h @ W + drive[:, k])
+                    while ptr < len(ends) and ends[order[ptr]] == start + k + 1:
+                        out[:, order[ptr]] = h
+                        ptr += 1
         return out
 
     def forecast(self, H, buf, horizon):
         """Recursive forecasts from states ``H`` (batch, n) with last inputs ``buf`` (batch, lags, newest first)."""
-        n = self.units
-        A = self.A
-        W, U, b = A[:, :n].T, A[:, n:-1].T, A[:, -1]
+        W, U, b = self.W.T, self.A[:, self.units : -1].T, self.A[:, -1]
         out = np.empty((len(H), horizon))
         for j in range(horizon):
             out[:, j] = H @ self.v + self.theta[-1]
@@ -240,16 +234,18 @@ class RTRLForecaster(BaseForecaster):
     network learns as the data arrive: for each observation it takes an SGD step on the squared
     error of the forecast it made for it, with the exact gradient through the whole past carried
     forward in the sensitivities ``dh_t/dtheta`` (no unrolling, no stored states, constant memory).
-    A step costs O(n^4) time and holds O(n^3) numbers for n hidden units (the sensitivity tensor
-    of ``h`` to ``W`` is n x n x n); at n = 8 that is a few thousand numbers, at n = 32 about 37,000.
+    A step costs O(n^4) time and holds O(n^3) numbers for n hidden units: the sensitivities of ``h``
+    to ``[W | U | b]`` form an n x n x (n + lags + 1) tensor (768 numbers at n = 8, lags = 3;
+    36,864 at n = 32), and ``W P`` is n x n times n x n(n + lags + 1). Measured with
+    experiments/bench_rtrl.py.
 
     ``fit(y)`` learns over ``y`` (``epochs`` passes, each from a zero state). Afterwards:
 
     - ``partial_fit(y_new)`` (or ``update(y_new, learn=True)``) keeps learning from the carried
-      state: one step per new observation, any stream length, constant memory. On a series whose
-      level jumps (tests/test_rtrl.py: a sine whose level rises by 1.5 of its amplitude), the default
-      network is back within 1.5x its pre-change squared error 300 steps after the change, while
-      a frozen network stays many times worse.
+      state: one step per new observation, any stream length, constant memory. When the dynamics
+      change (tests/test_rtrl.py: a noisy sine whose period drops from 20 to 12 steps after 2,000
+      steps), the default network's one-step squared error is back within 1.25x its pre-change level
+      300 steps after the change, while the frozen network's stays above 2.5x.
     - ``update(y_new)`` keeps the weights (networks do by default): the learning state runs forward
       over the new values with frozen weights, so a later ``partial_fit`` continues from the new end.
 
