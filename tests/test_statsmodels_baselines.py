@@ -287,5 +287,7 @@ def test_ar_log1p_equals_autoreg_on_log1p_values_and_takes_zeros():
     np.testing.assert_allclose(model.predict(10).to_numpy(), np.expm1(direct.forecast(10)), rtol=1e-10)
     with pytest.raises(InvalidInputError, match="transform='log' needs strictly positive.*log1p"):
         ARForecaster(lags=3, transform="log").fit(train)
+    bad = train.copy()
+    bad.iloc[-1] = -1.0
     with pytest.raises(InvalidInputError, match="values >= 0"):
-        model.predict(3, y=train - 1.0)
+        model.predict(3, y=bad)
