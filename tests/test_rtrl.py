@@ -213,6 +213,30 @@ def test_bad_parameters_are_named(params, match):
         RTRLForecaster(**params).fit(make_series())
 
 
+def test_diverging_learning_is_a_named_error_and_an_update_leaves_the_model_unchanged():
+    from sklearn.exceptions import NotFittedError
+
+    y = make_series(200)
+    bad = RTRLForecaster(units=4, learning_rate=2.0, clipnorm=None)
+    with pytest.raises(ParameterError, match="diverged.*smaller learning_rate"):
+        bad.fit(y)
+    with pytest.raises(NotFittedError):
+        bad.predict(2)
+    est = RTRLForecaster(units=4).fit(y.iloc[:120])
+    before = {k: np.array(v) for k, v in est.network_.to_arrays().items()}
+    forecast = est.predict(3).to_numpy()
+    est.set_params(learning_rate=2.0, clipnorm=None)
+    with pytest.raises(ParameterError, match="diverged"):
+        est.partial_fit(y.iloc[120:])
+    assert len(est.y_) == 120 and est.y_.index.equals(y.index[:120])
+    for key, value in est.network_.to_arrays().items():
+        np.testing.assert_array_equal(value, before[key], err_msg=key)
+    np.testing.assert_array_equal(est.predict(3).to_numpy(), forecast)
+    est.set_params(learning_rate=0.01, clipnorm=1.0)
+    est.partial_fit(y.iloc[120:])  # the stream continues from where it was
+    assert len(est.y_) == 200
+
+
 def test_save_load_continues_learning_identically():
     y = make_series(200)
     est = RTRLForecaster(units=4).fit(y.iloc[:120]).partial_fit(y.iloc[120:150])
@@ -231,7 +255,8 @@ def test_fit_and_predict_do_not_import_tensorflow():
 
     code = ("import sys, numpy as np; from tsforecast.models.rtrl_model import RTRLForecaster; "
             "RTRLForecaster(units=3).fit(np.sin(np.arange(60.0))).predict(3); print('tensorflow' in sys.modules)")
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split() == ["False"]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False"]
 
 
 # -- adaptation to a regime change ----------------------------------------------------------

@@ -22,6 +22,7 @@ from ..threads import blas_threads
 
 RTRL_SCALERS = ("standard", "minmax", "robust", None)  # affine and defined for every finite value
 _CHUNK = 4096  # steps whose input drive is computed in one matrix product by the frozen run
+_DIVERGED = 1e8  # largest weight magnitude (in scaled units) accepted after learning
 
 
 class RTRLNetwork:
@@ -319,8 +320,18 @@ class RTRLForecaster(BaseForecaster):
         self.context_length_ = None
 
     def _learn(self, z, index, learn):
+        """Stream scaled values ``z`` through the network; raise (network as it was) if learning diverged."""
+        net = self.network_
+        before = {k: np.array(v) for k, v in net.to_arrays().items()} if learn else None
         forecasts = np.empty(len(z))
-        self.network_.stream(z, self.learning_rate if learn else 0.0, self.clipnorm, forecasts)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below, by name
+            net.stream(z, self.learning_rate if learn else 0.0, self.clipnorm, forecasts)
+        # Scaled data are O(1): weights past _DIVERGED (or inf/NaN) mean SGD blew up, not a fit.
+        if learn and not (np.abs(net.theta).max() <= _DIVERGED and np.isfinite(net.P).all()):
+            self.network_ = RTRLNetwork.from_arrays(self.units, self.lags, before)
+            raise ParameterError(
+                f"RTRL learning diverged (weights beyond {_DIVERGED:g}) with learning_rate={self.learning_rate} and "
+                f"clipnorm={self.clipnorm}; use a smaller learning_rate or set clipnorm (e.g. 1.0).")
         self.online_forecasts_ = pd.Series(self.scaler_.inverse_transform(forecasts), index=index, name=self.y_.name)
 
     # -- streaming ------------------------------------------------------------
@@ -339,7 +350,7 @@ class RTRLForecaster(BaseForecaster):
         -------
         self
         """
-        if not hasattr(self, "network_"):
+        if not hasattr(self, "context_length_"):
             return self.fit(y_new, missing=missing)
         return self.update(y_new, missing=missing, learn=True)
 
@@ -361,7 +372,11 @@ class RTRLForecaster(BaseForecaster):
 
     def _update(self, n_new, learn=False):
         new = self.y_.iloc[-n_new:]
-        self._learn(self.scaler_.transform(new.to_numpy()), new.index, learn)
+        try:
+            self._learn(self.scaler_.transform(new.to_numpy()), new.index, learn)
+        except ParameterError:
+            self.y_ = self.y_.iloc[:-n_new]  # the model stays as it was before the update
+            raise
 
     # -- forecasting ------------------------------------------------------------
     def _predict(self, Y, XH, XF, horizon):
