@@ -194,7 +194,8 @@ def test_naive_intervals_equal_a_brute_force_split_conformal_on_the_tail(tmp_pat
         assert summary.n_failed == 0 and len(got["short"]) == H
 
 
-@pytest.mark.parametrize("name,params", [("ar", {"lags": 3}), ("holt_winters", {"seasonal_periods": 24})])
+@pytest.mark.parametrize("name,params", [("ar", {"lags": 3}), ("holt_winters", {"seasonal_periods": 24}),
+                                         ("ar", {"lags": 2, "calendar": ["hour"]})])
 def test_model_intervals_fit_on_the_head_calibrate_on_the_tail_and_refit(tmp_path, name, params):
     n, H, cov = 150, 4, 0.9
     frames = panel(["a", "b"], n, seed=3)
@@ -302,6 +303,7 @@ def test_a_crash_part_way_through_an_update_night_loses_and_repeats_nothing(tmp_
                                        check_names=False, check_freq=False)
 
 
+@pytest.mark.slow  # a fresh interpreter imports tsforecast (~15 s); the test above covers a crash in the default run
 def test_a_killed_update_process_resumes_without_loss_or_duplicates(tmp_path):
     ids = [f"s{i:02d}" for i in range(60)]
     n, more = 60, 10
@@ -361,7 +363,7 @@ def test_models_folder_mistakes_are_refused_before_any_work(tmp_path):
         run_batch({**doc, "skip_short": True}, progress=False)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.text(min_size=1, max_size=80), min_size=2, max_size=6, unique=True))
 def test_model_folders_are_safe_and_distinct_for_any_ids(ids):
     names = [model_folder(k) for k in ids]
@@ -421,6 +423,19 @@ def test_global_job_skips_short_series_calibrates_saves_and_updates(tmp_path, mo
     np.testing.assert_allclose(got2["forecast"], want2["forecast"], rtol=1e-5)
     np.testing.assert_allclose(got2["upper"] - got2["forecast"], got["upper"] - got["forecast"], rtol=1e-6)
     assert load_model(tmp_path / "models" / "model").series_["s3"].index[-1] == frames["s3"].index[-1]
+    # Night 3, without intervals: s4 is gone, 'fresh' is new (forecast from its own history, not in the model).
+    night3 = {k: f for k, f in frames.items() if k not in ("tiny", "s4")}
+    night3["fresh"] = panel(["fresh"], n, seed=9)["fresh"]
+    long(night3).to_parquet(tmp_path / "night3.parquet")
+    third = run_batch({**doc, "skip_short": True, "mode": "update", "coverage": None, "output": str(tmp_path / "out3"),
+                       "input": str(tmp_path / "night3.parquet")}, progress=False)
+    assert (third.n_done, third.n_updated, third.n_gone) == (5, 0, 1)
+    got3 = by_id(read_forecasts(tmp_path / "out3"))
+    fresh = model.predict(H, y={"fresh": series(night3["fresh"])})
+    np.testing.assert_allclose(got3["fresh"]["forecast"], fresh["forecast"], rtol=1e-5)
+    np.testing.assert_allclose(got3["s3"]["forecast"], by_id(got2)["s3"]["forecast"], rtol=1e-6)
+    gone = pd.read_csv(tmp_path / "out3" / "errors.csv").set_index("id")["reason"]
+    assert list(gone.index) == ["s4"] and gone["s4"].startswith("gone:")
 
 
 def test_progress_lines_for_chunks_and_quiet_runs(tmp_path, monkeypatch, capfd):
@@ -433,3 +448,46 @@ def test_progress_lines_for_chunks_and_quiet_runs(tmp_path, monkeypatch, capfd):
     assert lines == ["batch: 2/6 series (33%)", "batch: 4/6 series (67%)", "batch: 6/6 series (100%)"]
     run_batch(job(tmp_path, tmp_path / "in.parquet", "quiet", model="naive"), progress=False)
     assert capfd.readouterr().err == ""
+
+
+def test_quiet_runs_silence_a_networks_epoch_lines_and_restore_the_switch():
+    from tsforecast.nn import training
+
+    assert training.PROGRESS
+    with bprogress.fit_progress(False, neural=True):
+        assert not training.progress_enabled()
+    with bprogress.fit_progress(True, neural=True):
+        assert training.progress_enabled() == (os.environ.get("TSFORECAST_PROGRESS", "1") != "0")
+    assert training.PROGRESS
+
+
+# -- job keys -----------------------------------------------------------------------------------------------------
+def test_new_job_keys_are_validated_and_survive_a_round_trip(tmp_path):
+    from tsforecast import SeasonalNaiveForecaster
+    from tsforecast.batch import load_job
+
+    frames = panel(["a"], 60, exog=True)
+    long(frames, exog=True).to_parquet(tmp_path / "in.parquet")
+    future_table(frames, 56, 4).to_parquet(tmp_path / "future.parquet")
+    doc = job(tmp_path, tmp_path / "in.parquet", "out", exog=["temp"], future=str(tmp_path / "future.parquet"),
+              coverage=0.9, save_models=str(tmp_path / "models"), params={"lags": 2})
+    loaded = load_job(doc)
+    assert load_job(loaded) == loaded and loaded.exog == ("temp",) and loaded.future == tmp_path / "future.parquet"
+    assert load_job({**doc, "coverage": 0.8}).fingerprint() != loaded.fingerprint()
+    assert load_job({**doc, "mode": "update"}).fingerprint() != loaded.fingerprint()
+    bad = [({"interval": 0.9}, "not both"), ({"coverage": 1.5}, "coverage must be a probability"),
+           ({"exog": ["value"]}, "reserved"), ({"exog": ["temp", "temp"]}, "twice"), ({"exog": [3]}, "list of column"),
+           ({"mode": "nightly"}, "mode must be one of"), ({"global": "yes"}, "global must be true or false"),
+           ({"global": True}, "'ar' cannot"), ({"future": str(tmp_path / "nope.csv")}, "does not exist")]
+    for change, message in bad:
+        with pytest.raises(ConfigError, match=message):
+            load_job({**doc, **change})
+    y = series(frames["a"])
+    SeasonalNaiveForecaster(m=4).fit(y).save(tmp_path / "saved")
+    saved = {**doc, "model": str(tmp_path / "saved"), "params": {}, "exog": [], "future": None}
+    with pytest.raises(ConfigError, match="save_models needs a registry model"):
+        load_job(saved)
+    with pytest.raises(ConfigError, match="is not calibrated"):
+        load_job({**saved, "save_models": None})
+    with pytest.raises(ConfigError, match=r"the saved model uses the exogenous columns \[\]"):
+        load_job({**saved, "save_models": None, "coverage": None, "exog": ["temp"]})
