@@ -47,17 +47,20 @@ def traced_peak(units, n_steps=500):
 
 def main(sizes):
     print(f"RTRL (Elman, lags={LAGS}), SGD with clipnorm=1 on every step, one BLAS thread")
-    print(f"{'n':>4} {'steps/s':>10} {'us/step':>9} {'peak traced':>12} {'P entries':>10} {'P bytes':>9} {'W P madds':>11}")
+    print(f"{'n':>4} {'steps/s':>10} {'us/step':>9} {'peak traced':>12} {'P entries':>10} {'P bytes':>9} "
+          f"{'W P madds':>11}")
     rows = []
     for n in sizes:
         rate = steps_per_second(n, n_steps=max(300, 40_000 // n))
         peak, p_bytes = traced_peak(n)
         madds = n**3 * (n + LAGS + 1)
         rows.append((n, rate, madds))
-        print(f"{n:>4} {rate:>10.0f} {1e6 / rate:>9.1f} {peak / 1024:>9.1f} kB {p_bytes // 8:>10} {p_bytes:>9} {madds:>11}")
+        print(f"{n:>4} {rate:>10.0f} {1e6 / rate:>9.1f} {peak / 1024:>9.1f} kB {p_bytes // 8:>10} {p_bytes:>9} "
+              f"{madds:>11}")
     print("\nscaling (time per step, larger n over smaller n):")
     for (n0, r0, m0), (n1, r1, m1) in zip(rows[:-1], rows[1:]):
-        print(f"  n {n0:>3} -> {n1:>3}: measured x{r0 / r1:6.2f}; W P multiply-adds x{m1 / m0:6.2f}; (n1/n0)^4 = {(n1 / n0) ** 4:.0f}")
+        print(f"  n {n0:>3} -> {n1:>3}: measured x{r0 / r1:6.2f}; W P multiply-adds x{m1 / m0:6.2f}; "
+              f"(n1/n0)^4 = {(n1 / n0) ** 4:.0f}")
 
 
 if __name__ == "__main__":
