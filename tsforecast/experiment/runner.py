@@ -36,6 +36,7 @@ from .outputs import (  # noqa: F401 - re-exported: writing used to live here
     check_writable_dir,
     write_results,
 )
+from .report import series_unit
 
 
 @dataclass
@@ -220,7 +221,7 @@ def run_experiment(config=None, *, profile="quick", results_dir="results", seed=
 
     Notes
     -----
-    Writes ``metrics.csv``, ``timings.csv``, ``report.md``, ``forecasts.parquet``,
+    Writes ``metrics.csv``, ``timings.csv``, ``report.md``, ``report.html``, ``forecasts.parquet``,
     ``config.json`` (the resolved config) and PNG figures, each atomically.
     With neural models it turns on TensorFlow's deterministic ops for the
     process, so the same seed gives the same numbers.
@@ -247,12 +248,13 @@ def run_experiment(config=None, *, profile="quick", results_dir="results", seed=
         forecasts.append(preds)
         comparisons[run.label] = cmp
         baseline = getattr(cmp, "baseline", run.baseline)
-        summary = _series_summary(y, params, p, n_origins, source, models, baseline)
+        summary = _series_summary(y, params, p, n_origins, source, models, baseline,
+                                  unit=series_unit(info, run.column))
         sections.append({"label": run.label, "table": table, "summary": summary, "seconds": seconds,
                          "baseline": baseline,
                          "selection": [m.selection_ for m in models.values() if hasattr(m, "selection_")]})
         title = run.label if multi else cfg.name
-        files += _plots(out, f"{run.label}_" if multi else "", y, preds, table, steps, p, title)
+        files += _plots(out, f"{run.label}_" if multi else "", y, preds, table, steps, p, title, unit=summary["unit"])
 
     table = pd.concat(tables, ignore_index=True)
     wall = write_results(out, cfg, table, forecasts, sections, files, results_dir, t_start)
@@ -293,5 +295,6 @@ def main(args) -> int:
     cols = ["dataset", "model", headline, "rank"] + [c for c in ("dm_pvalue", "dm_pvalue_holm")
                                                      if c in result.table.columns]
     print(result.table[cols].sort_values(["dataset", "rank"]).to_string(index=False), file=sys.stdout)
-    print(f"\nresults in {result.path} ({result.wall_seconds:.0f} s): metrics.csv, report.md, forecasts.parquet, plots")
+    print(f"\nresults in {result.path} ({result.wall_seconds:.0f} s): metrics.csv, report.md, report.html, "
+          f"forecasts.parquet, plots")
     return 0
