@@ -53,6 +53,7 @@ def test_statistical_models_refuse_fine_tuning_options():
     est = tsf.ARForecaster(lags=2).fit(make_series(100))
     with pytest.raises(ParameterError, match="epochs"):
         est.update(make_series(110).iloc[100:], epochs=3)
+    assert len(est.y_) == 100, "a refused option must leave the history as it was"
 
 
 def test_missing_values_in_the_update_follow_the_policy():

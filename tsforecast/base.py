@@ -400,20 +400,28 @@ class BaseForecaster(BaseEstimator):
         self
         """
         check_is_fitted(self, "context_length_")
-        if getattr(self, "is_global_", False):
-            new = self._append_global(y_new, X_new, missing)
-        else:
-            from .multiseries import is_multi
+        if refit and kwargs:
+            raise ParameterError(f"refit=True fits from scratch; drop {sorted(kwargs)}.")
+        # A refused option or a failed refit must not leave the new rows half-applied.
+        saved = {k: getattr(self, k) for k in ("y_", "X_", "series_", "X_series_") if hasattr(self, k)}
+        try:
+            if getattr(self, "is_global_", False):
+                new = self._append_global(y_new, X_new, missing)
+            else:
+                from .multiseries import is_multi
 
-            if is_multi(y_new):
-                raise InvalidInputError(f"{type(self).__name__} was fitted on one series; pass one series to update.")
-            new = self._append(y_new, X_new, missing)
+                if is_multi(y_new):
+                    raise InvalidInputError(f"{type(self).__name__} was fitted on one series; pass one series to "
+                                            f"update.")
+                new = self._append(y_new, X_new, missing)
+            if not refit:
+                self._update(new, **kwargs)
+        except BaseException:
+            for k, v in saved.items():
+                setattr(self, k, v)
+            raise
         if refit:
-            if kwargs:
-                raise ParameterError(f"refit=True fits from scratch; drop {sorted(kwargs)}.")
             self._refit_all()
-        else:
-            self._update(new, **kwargs)
         return self
 
     def _update(self, n_new, **kwargs):
@@ -513,7 +521,11 @@ class BaseForecaster(BaseEstimator):
                 X = X[self._user_exog_columns()]
         if X is not None and (not len(next(iter(X.values())).columns) if isinstance(X, dict) else not len(X.columns)):
             X = None  # calendar columns only: fit recomputes them
-        self.fit(y, X)
+        from sklearn.base import clone
+
+        fitted = clone(self).fit(y, X)  # a failed refit leaves this model as it was
+        self._reset_fitted()
+        vars(self).update({k: v for k, v in vars(fitted).items() if k.endswith("_")})
 
     # -- prediction intervals -------------------------------------------------
     def calibrate(self, y, X=None, *, origins=None, horizon=None):
