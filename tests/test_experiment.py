@@ -411,3 +411,18 @@ def test_search_chooses_inside_the_training_part_only(tmp_path):
     (tmp_path / "bad.toml").write_text(config.replace("search = { m = [5, 12, 7] }", "search = { nope = [1] }"))
     with pytest.raises(ParameterError, match="nope"):
         load_config(tmp_path / "bad.toml")
+
+
+def test_datasets_option_runs_only_the_chosen_labels_and_is_in_the_reproduce_command(tmp_path):
+    cfg_path = tmp_path / "two.toml"
+    cfg_path.write_text('[protocol]\nhorizon = 2\nstep = 12\nmetrics = ["mae"]\n[models.naive]\nmodel = "naive"\n'
+                        '[datasets.first]\ndataset = "traffic_synthetic"\n'
+                        '[datasets.second]\ndataset = "traffic_synthetic"\n[datasets.second.protocol]\nstep = 24\n')
+    cfg = load_config(cfg_path, datasets=["second"])
+    assert [r.label for r in cfg.runs] == ["second"] and list(cfg.resolved["datasets"]) == ["second"]
+    command = _reproduce_command(cfg, "res", tmp_path / "config.json")
+    assert shlex.split(command)[3:5] == ["--datasets", "second"]
+    args = add_arguments(argparse.ArgumentParser()).parse_args([str(cfg_path), "--datasets", "second"])
+    assert load_config(args.config, datasets=args.datasets).runs[0].protocol["step"] == 24
+    with pytest.raises(ConfigError, match=r"\['third'\] not in .*runs \['first', 'second'\]"):
+        load_config(cfg_path, datasets=["third"])

@@ -99,6 +99,7 @@ class ExperimentConfig:
     source: Path | None
     runs: list
     resolved: dict = field(repr=False)  # the merged dict (profile applied, seeds filled); saved with the results
+    selected: tuple | None = None  # dataset labels chosen with ``datasets=`` (None: all of them)
 
 
 def _where(source) -> str:
@@ -270,7 +271,7 @@ def _run_spec(label, run, seed, where, base_dir):
     return RunSpec(label or Path(dataset).stem, dataset, column, series, missing, protocol, models, baseline, base_dir)
 
 
-def load_config(config=None, *, profile="quick", seed=None, name=None) -> ExperimentConfig:
+def load_config(config=None, *, profile="quick", seed=None, name=None, datasets=None) -> ExperimentConfig:
     """Read, check and resolve an experiment configuration.
 
     Parameters
@@ -286,6 +287,8 @@ def load_config(config=None, *, profile="quick", seed=None, name=None) -> Experi
         Overrides the config's ``seed``.
     name : str, optional
         Overrides the config's ``name`` (the results sub-directory).
+    datasets : sequence of str, optional
+        Run only these ``[datasets.<label>]`` of the config (after the profile is applied).
 
     Raises
     ------
@@ -330,7 +333,7 @@ def load_config(config=None, *, profile="quick", seed=None, name=None) -> Experi
         raise ConfigError(f"name in {where} must be a plain directory name, got {raw['name']!r}.")
 
     base_dir = source.resolve().parent if source is not None else None
-    datasets = raw.get("datasets")
+    chosen, datasets = datasets, raw.get("datasets")
     if datasets is not None:
         if "dataset" in raw:
             raise ConfigError(f"{where} sets both 'dataset' and [datasets.*]; use one.")
@@ -344,5 +347,16 @@ def load_config(config=None, *, profile="quick", seed=None, name=None) -> Experi
     else:
         runs = [_run_spec(None, raw, raw["seed"], where, base_dir)]
 
+    selected = None
+    if chosen is not None:
+        selected = tuple(chosen)
+        labels = [r.label for r in runs if r.label is not None]
+        unknown = [d for d in selected if d not in labels]
+        if not labels or unknown or not selected:
+            raise ConfigError(f"datasets {list(unknown or selected)!r} not in {where} (profile {profile!r}); it runs "
+                              f"{labels or 'one dataset, not a [datasets] table'}.")
+        runs = [r for r in runs if r.label in selected]
+        raw["datasets"] = {k: v for k, v in raw["datasets"].items() if k in selected}
     resolved = copy.deepcopy(raw)
-    return ExperimentConfig(raw["name"], raw["seed"], str(raw.get("description", "")), profile, source, runs, resolved)
+    return ExperimentConfig(raw["name"], raw["seed"], str(raw.get("description", "")), profile, source, runs, resolved,
+                            selected)

@@ -55,6 +55,8 @@ def _reproduce_command(cfg: ExperimentConfig, results_dir, config_json: Path) ->
             parts.append("--full")
         elif cfg.profile != "quick":
             parts += ["--profile", cfg.profile]
+        if cfg.selected is not None:
+            parts += ["--datasets", ",".join(cfg.selected)]
     else:
         parts = ["tsforecast", "experiment", str(config_json)]
     parts += ["--seed", str(cfg.seed), "--results-dir", str(results_dir), "--name", cfg.name]

@@ -6,6 +6,8 @@ their public names are importable from here too.
 
 from __future__ import annotations
 
+import argparse
+
 import sys
 import time
 import warnings
@@ -196,7 +198,7 @@ def _determinism(cfg):
 
 
 def run_experiment(config=None, *, profile="quick", results_dir="results", seed=None, progress=True,
-                   name=None) -> ExperimentResult:
+                   name=None, datasets=None) -> ExperimentResult:
     """Run a model-comparison experiment and write its results.
 
     Parameters
@@ -214,6 +216,8 @@ def run_experiment(config=None, *, profile="quick", results_dir="results", seed=
         tqdm bars over models and fits.
     name : str, optional
         Overrides the config's name.
+    datasets : sequence of str, optional
+        Run only these dataset labels of the config.
 
     Returns
     -------
@@ -227,7 +231,7 @@ def run_experiment(config=None, *, profile="quick", results_dir="results", seed=
     process, so the same seed gives the same numbers.
     """
     t_start = time.perf_counter()
-    cfg = load_config(config, profile=profile, seed=seed, name=name)
+    cfg = load_config(config, profile=profile, seed=seed, name=name, datasets=datasets)
     out = Path(results_dir) / cfg.name
     check_writable_dir(out)  # before any training: a bad --results-dir must not cost the run
     _determinism(cfg)
@@ -276,8 +280,17 @@ def add_arguments(parser):
                         help="write results to DIR/<name>/ (default: results)")
     parser.add_argument("--seed", type=int, default=None, help="override the config's seed")
     parser.add_argument("--name", default=None, help="override the config's name (the results sub-directory)")
+    parser.add_argument("--datasets", type=_labels, default=None, metavar="A,B",
+                        help="run only these [datasets.<label>] of the config, e.g. --full --datasets milan")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     return parser
+
+
+def _labels(text: str) -> tuple:
+    labels = tuple(t.strip() for t in text.split(",") if t.strip())
+    if not labels:
+        raise argparse.ArgumentTypeError("give dataset labels separated by commas, e.g. a1h,a5m")
+    return labels
 
 
 def profile_from_args(args) -> str:
@@ -290,7 +303,8 @@ def profile_from_args(args) -> str:
 def main(args) -> int:
     """Run ``tsforecast experiment`` with parsed ``args``; errors propagate as tsforecast exceptions."""
     result = run_experiment(args.config, profile=profile_from_args(args), results_dir=args.results_dir,
-                            seed=args.seed, progress=not args.no_progress, name=args.name)
+                            seed=args.seed, progress=not args.no_progress, name=args.name,
+                            datasets=args.datasets)
     headline = [c for c in result.table.columns if c not in ("dataset", "model")][0]
     cols = ["dataset", "model", headline, "rank"] + [c for c in ("dm_pvalue", "dm_pvalue_holm")
                                                      if c in result.table.columns]
