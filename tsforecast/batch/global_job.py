@@ -29,17 +29,19 @@ from .calibration import calibrate_global, halfwidths
 from .io import iter_series
 from .job import BatchJob, model_digest
 from .progress import fit_progress, say
-from .runner import (
-    RECORD,
+from .series import (
     SERIES_ERRORS,
-    _concat_forecasts,
-    _make,
-    _reason,
     check_future,
+    concat_forecasts,
     isolated,
+    make_model,
+    reason,
     series_inputs,
+    short_history,
 )
 from .store import CALIBRATION, ModelStore
+
+RECORD = "_global.json"
 
 
 
@@ -105,14 +107,14 @@ class GlobalRun:
             try:
                 y, X = series_inputs(self.job, key, rows, None if future is None else future.get(key))
             except SERIES_ERRORS as exc:
-                self.errors[key] = _reason(exc)
+                self.errors[key] = reason(exc)
                 continue
             self.series[key], self.X[key] = y, X
         say(self.progress, f"read {len(self.series)} series ({len(self.errors)} unusable, see errors.csv)")
 
     def _fit(self, path) -> dict:
         job = self.job
-        proto = _make(job)
+        proto = make_model(job)
         name, need = type(proto).__name__, proto._min_length()
         short = [k for k, s in self.series.items() if len(s) < need]
         if short and not job.skip_short:
@@ -120,8 +122,8 @@ class GlobalRun:
                 f"{len(short)} series have fewer than the {need} points {name} needs to fit on ({short[:5]}); set "
                 f"skip_short = true to list them in errors.csv and fit the others, or lower lags/horizon."
             )
-        problems = {k: _reason(NotEnoughDataError(
-            f"{len(self.series[k])} points; {name} needs {need} to fit on (skipped: skip_short = true).")) for k in short}
+        problems = {k: reason(NotEnoughDataError(f"{len(self.series[k])} points; {name} needs {need} to fit on "
+                                                  f"(skipped: skip_short = true).")) for k in short}
         fit = {k: s for k, s in self.series.items() if k not in problems}
         if not fit:
             raise NotEnoughDataError(f"no series has the {need} points {name} needs to fit on.")
@@ -129,13 +131,13 @@ class GlobalRun:
         with fit_progress(self.progress, proto.get_tag("neural")):
             if job.coverage is not None:
                 say(self.progress, f"calibration: fitting {name} on the heads of {len(fit)} series")
-                errors, failed = calibrate_global(_make(job), fit, job.horizon, job.coverage)
-                problems.update({k: _reason(exc) for k, exc in failed.items()})
+                errors, failed = calibrate_global(make_model(job), fit, job.horizon, job.coverage)
+                problems.update({k: reason(exc) for k, exc in failed.items()})
                 self.store.write_calibration(errors)
             else:
                 (self.store.path / CALIBRATION).unlink(missing_ok=True)  # errors of an older model
             say(self.progress, f"fitting {name} on {len(fit)} series")
-            model = _make(job).fit(fit, X=X)
+            model = make_model(job).fit(fit, X=X)
         model.save(path)
         say(self.progress, f"saved the global model in {path}")
         self.model, self.status = model, dict.fromkeys(fit, "fitted")
@@ -149,7 +151,7 @@ class GlobalRun:
                 continue  # unseen: forecast from its own history
             seen = model.series_[k].index
             if isinstance(y.index, pd.DatetimeIndex) != isinstance(seen, pd.DatetimeIndex):
-                problems.append((k, _reason(InvalidInputError(
+                problems.append((k, reason(InvalidInputError(
                     f"series {k!r}: the input's timestamps are not of the kind the model was fitted on."))))
                 continue
             fresh = y[y.index > seen[-1]]
@@ -188,11 +190,10 @@ class GlobalRun:
                                             f"calibration. Its interval needs a fit night with coverage.")
                 history = model.series_[k] if k in model.series_ else self.series[k]
                 if len(history) < model.context_length_:
-                    raise NotEnoughDataError(f"{len(history)} points; the model needs {model.context_length_} "
-                                             f"to forecast from.")
+                    raise short_history(len(history), model.context_length_)
                 check_future(k, model, history.index, self.X[k], job.horizon)
             except SERIES_ERRORS as exc:
-                errors.append((k, _reason(exc)))
+                errors.append((k, reason(exc)))
                 continue
             (known if k in model.series_ else unseen).append(k)
 
@@ -202,7 +203,7 @@ class GlobalRun:
         frames = isolated(lambda ks: model.predict(job.horizon, y=list(ks), X=exog(ks)), known, errors)
         frames += isolated(lambda ks: model.predict(job.horizon, y={k: self.series[k] for k in ks}, X=exog(ks)),
                            unseen, errors)
-        fc = _concat_forecasts(frames)
+        fc = concat_forecasts(frames)
         if self.half is not None and len(fc):
             codes, ids = pd.factorize(fc["id"])
             width = np.stack([self.half[k] for k in ids])[codes, fc["step"].to_numpy() - 1]

@@ -11,6 +11,12 @@ Failures of one series (bad data) go to ``errors.csv`` and the job goes on;
 failures of the whole job (the model cannot load or changed, the output cannot
 be written, a bad config) stop it with a named error and write no chunk.
 
+With ``save_models`` each series' model is saved (atomically) before it forecasts,
+and listed in the folder's index by the driver before its chunk counts as done;
+``mode = "update"`` loads it and appends only the rows after its last timestamp,
+so a chunk redone after a kill updates nothing twice. Global jobs (``global =
+true``) are prepared and forecast by the driver (:mod:`~tsforecast.batch.global_job`).
+
 Workers get the job description (small) and the chunk's rows; a saved model
 is loaded from its folder once per worker process, checked against the content
 hash taken when the job started, and kept in a small cache. With a remote Dask
@@ -32,30 +38,30 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import atomic_write_text
-from ..exceptions import (
-    ConfigError,
-    ExogenousError,
-    InvalidInputError,
-    ModelFileError,
-    NotEnoughDataError,
-    TSForecastError,
-)
+from ..exceptions import ConfigError, InvalidInputError, ModelFileError
 from ..outputs import check_output_dir
 from ..tables import integer_steps, read_frame
-from ..validation import MissingValuesWarning, future_index
-from .io import FutureTable, iter_series, rows_to_exog, rows_to_series, scan_ids, table_files, write_atomic
+from ..validation import MissingValuesWarning
+from .io import FutureTable, iter_series, scan_ids, table_files, write_atomic
+from .global_job import RECORD, GlobalRun
 from .job import BatchJob, load_job, model_digest
 from .progress import ChunkProgress, say
+from .series import (
+    SERIES_ERRORS,
+    check_future,
+    concat_forecasts,
+    isolated,
+    make_model,
+    reason,
+    series_inputs,
+    short_history,
+)
 from .store import ModelStore, model_folder
 
-# Data-dependent failures of one series; anything else stops the job.
-SERIES_ERRORS = (TSForecastError, np.linalg.LinAlgError, FloatingPointError)
 # Failures of the whole job: an errors file where every series failed with one of these is not a finished chunk.
 JOB_ERRORS = (ModelFileError,)
-FORECAST_COLUMNS = ("id", "timestamp", "step", "forecast")
 ERROR_DIR = "_errors"
 MANIFEST = "_job.json"
-RECORD = "_global.json"  # what a global job's preparation did (see global_job)
 
 MODEL_CACHE_SIZE = 2  # a Keras model can take hundreds of MB; a worker needs one per job
 _MODELS: dict = {}  # saved models loaded in this (worker) process, by (path, content hash), oldest first
@@ -126,48 +132,6 @@ def _check_digest(path, digest):
         )
 
 
-def _reason(exc) -> str:
-    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
-
-
-def series_inputs(job: BatchJob, key, rows, future_rows=None):
-    """``(y, X)`` of one series: its values, and (with ``exog``) its exogenous rows from the input followed by
-    those of the future table after the input's last row (future rows at or before it are ignored: the
-    input's values count). ``X`` is None without ``exog``."""
-    y = rows_to_series(key, rows, job.missing)
-    if not job.exog:
-        return y, None
-    X = rows_to_exog(key, rows, job.exog)
-    if future_rows is not None and len(future_rows):
-        Xf = rows_to_exog(key, future_rows, job.exog, " in the future table")
-        if isinstance(X.index, pd.DatetimeIndex) != isinstance(Xf.index, pd.DatetimeIndex):
-            raise InvalidInputError(f"series {key!r}: the future table's timestamps are not of the input's kind "
-                                    f"(dates or integer steps).")
-        X = pd.concat([X, Xf[Xf.index > X.index[-1]]])
-    return y, X
-
-
-def check_future(key, model, index, X, horizon):
-    """Raise a named :class:`ExogenousError` when ``X`` lacks rows the model needs after ``index`` (the
-    history it forecasts from): the rows of the future table."""
-    if X is None or model.exog_columns_ is None:
-        return
-    n_fut = model._future_exog_steps(horizon)
-    lacking = future_index(index, n_fut).difference(X.index) if n_fut else []
-    if len(lacking):
-        raise ExogenousError(
-            f"series {key!r}: the future table has no {list(X.columns)} for {len(lacking)} of the {n_fut} step(s) "
-            f"after {index[-1]} that the model needs ({lacking[0]} .. {lacking[-1]}); add rows id, timestamp, "
-            f"{', '.join(X.columns)} for them."
-        )
-
-
-def _make(job):
-    from ..registry import get_forecaster
-
-    return get_forecaster(job.model, **job.params)
-
-
 def _local_model(job: BatchJob, key, y, X):
     """The series' model and what was done to it: ``"fitted"``, ``"updated"`` or ``"kept"`` (no new rows).
 
@@ -190,9 +154,9 @@ def _local_model(job: BatchJob, key, y, X):
         model.update(new, None if X is None else X.loc[new.index])
         status = "updated"
     elif job.coverage is None:
-        model, status = _make(job).fit(y, X), "fitted"
+        model, status = make_model(job).fit(y, X), "fitted"
     else:
-        model, status = fit_calibrated(lambda: _make(job), y, X, job.horizon, job.coverage), "fitted"
+        model, status = fit_calibrated(lambda: make_model(job), y, X, job.horizon, job.coverage), "fitted"
     if path is not None:
         model.save(path)
     return model, status
@@ -251,7 +215,7 @@ def _run_chunk(job: BatchJob, items, future) -> tuple:
             try:
                 series[key] = series_inputs(job, key, rows, future.get(key))
             except SERIES_ERRORS as exc:
-                errors.append((key, _reason(exc)))
+                errors.append((key, reason(exc)))
     if job.global_model:
         frames = _forecast_global(job, series, errors)
     else:
@@ -267,16 +231,16 @@ def _run_chunk(job: BatchJob, items, future) -> tuple:
                         status["saved"].append(key)
                     part = _forecast_one(job, key, model, None, X)
             except SERIES_ERRORS as exc:
-                errors.append((key, _reason(exc)))
+                errors.append((key, reason(exc)))
                 continue
             keys.append(key)
             parts.append(part)
         frames = [_stack(keys, parts)] if parts else []
-    return _concat_forecasts(frames), pd.DataFrame(errors, columns=["id", "reason"]), status
+    return concat_forecasts(frames), pd.DataFrame(errors, columns=["id", "reason"]), status
 
 
 def _too_short(n, L) -> str:
-    return _reason(NotEnoughDataError(f"{n} points; the model needs {L} to forecast from."))
+    return reason(short_history(n, L))
 
 
 def _drop_short(job, items, errors):
@@ -295,30 +259,13 @@ def _forecast_global_chunk(job, items):
     """The whole chunk as one long frame in one ``predict`` call (validated in vectorised passes);
     None when any series is bad, so that the per-series route can name it and forecast the rest."""
     if not items:
-        return _concat_forecasts([])
+        return concat_forecasts([])
     model = saved_model(job.model, job.model_digest)
     frame = pd.concat([rows for _, rows in items], ignore_index=True)
     try:
-        return _concat_forecasts([model.predict(job.horizon, y=frame)])
+        return concat_forecasts([model.predict(job.horizon, y=frame)])
     except SERIES_ERRORS:
         return None
-
-
-def isolated(func, keys, errors) -> list:
-    """``[func(keys)]`` in one call; when that fails, ``func([key])`` per key, so that a bad series lands in
-    ``errors`` (by name) and the others still get their result. ``func`` must change nothing when it fails."""
-    if not keys:
-        return []
-    try:
-        return [func(keys)]
-    except SERIES_ERRORS:
-        results = []
-        for key in keys:
-            try:
-                results.append(func([key]))
-            except SERIES_ERRORS as exc:
-                errors.append((key, _reason(exc)))
-        return results
 
 
 def _forecast_global(job, series, errors):
@@ -329,10 +276,10 @@ def _forecast_global(job, series, errors):
     for key, (y, X) in series.items():
         try:
             if len(y) < L:
-                raise NotEnoughDataError(f"{len(y)} points; the model needs {L} to forecast from.")
+                raise short_history(len(y), L)
             check_future(key, model, y.index, X, job.horizon)
         except SERIES_ERRORS as exc:
-            errors.append((key, _reason(exc)))
+            errors.append((key, reason(exc)))
             continue
         ok[key] = (y, X)
 
@@ -341,16 +288,6 @@ def _forecast_global(job, series, errors):
         return model.predict(job.horizon, y={k: ok[k][0] for k in keys}, X=X)
 
     return isolated(predict, list(ok), errors)
-
-
-def _concat_forecasts(frames) -> pd.DataFrame:
-    if not frames:
-        return pd.DataFrame({"id": pd.Series(dtype=str), "timestamp": pd.Series(dtype="datetime64[ns]"),
-                             "step": pd.Series(dtype=np.int64), "forecast": pd.Series(dtype=float)})
-    df = pd.concat(frames, ignore_index=True)
-    df["id"] = df["id"].astype(str)
-    df["step"] = df["step"].astype(np.int64)
-    return df[list(FORECAST_COLUMNS) + [c for c in ("lower", "upper") if c in df.columns]]
 
 
 def _task(job, index, items, future):
@@ -583,7 +520,7 @@ def read_forecasts(output) -> pd.DataFrame:
     parts = sorted(output.glob("part-*.parquet")) + sorted(output.glob("part-*.csv"))
     frames = [f for f in (_read_part(p) for p in parts) if len(f)]
     if not frames:
-        return _concat_forecasts([])
+        return concat_forecasts([])
     return pd.concat(frames, ignore_index=True)
 
 
@@ -632,8 +569,6 @@ def run_batch(job, *, progress=True, **overrides) -> BatchSummary:
     sizes = [min(job.chunk_size, n_series - i * job.chunk_size) for i in range(n_chunks)]
     done = {i for i in range(n_chunks) if _chunk_done(job, i, sizes[i])}
     if job.fit_global:
-        from .global_job import GlobalRun
-
         run = GlobalRun(job, store, progress)
         run.prepare(files, future, resuming=bool(done))
         results = ((i, len(ids), *run.forecast(ids)) for i, ids in _id_chunks(order, job.chunk_size, done))
@@ -654,7 +589,8 @@ def run_batch(job, *, progress=True, **overrides) -> BatchSummary:
     ids = [key for key, _ in order]
     gone = [] if store is None else run.gone(ids) if job.fit_global else store.gone(ids)
     where = "the global model keeps its history" if job.fit_global else "its saved model is kept"
-    gone_rows = pd.DataFrame({"id": gone, "reason": [f"gone: the input has no rows for this series; {where}."] * len(gone)})
+    gone_rows = pd.DataFrame({"id": gone, "reason": f"gone: the input has no rows for this series; {where}."},
+                             index=range(len(gone)))
     write_atomic(pd.concat([errors, gone_rows], ignore_index=True), job.output / "errors.csv", "csv")
     summary = BatchSummary(n_series=n_series, n_done=n_series - len(errors), n_failed=len(errors),
                            n_chunks=n_chunks, n_chunks_skipped=len(done),
