@@ -13,6 +13,7 @@ Series the model cannot take go to ``errors.csv``: bad rows, series too short to
 calibrate (with ``coverage``), or whose new rows do not continue the model's history (update).
 In an update night, series the model was not fitted on are forecast from their own history
 (scaled on it, as the model does for any unseen series); they join the model at the next fit.
+All of it runs in the driver process: ``[run]`` settings (workers, Dask) do not apply.
 """
 
 from __future__ import annotations

@@ -40,12 +40,13 @@ import pandas as pd
 from ..atomic import atomic_write_text
 from ..exceptions import ConfigError, InvalidInputError, ModelFileError
 from ..outputs import check_output_dir
+from ..registry import get_forecaster_class
 from ..tables import integer_steps, read_frame
 from ..validation import MissingValuesWarning
 from .io import FutureTable, iter_series, scan_ids, table_files, write_atomic
 from .global_job import RECORD, GlobalRun
 from .job import BatchJob, load_job, model_digest
-from .progress import ChunkProgress, say
+from .progress import ChunkProgress, fit_progress, say
 from .series import (
     SERIES_ERRORS,
     check_future,
@@ -577,12 +578,14 @@ def run_batch(job, *, progress=True, **overrides) -> BatchSummary:
         results = backend(job, _chunks(files, job.chunk_size, done, job.exog, future))
     say(progress, f"forecasting {n_series - sum(sizes[i] for i in done)} series in {n_chunks - len(done)} chunk(s)")
     bar = ChunkProgress(n_series, sum(sizes[i] for i in done), progress)
+    neural = not job.saved_model and get_forecaster_class(job.model).get_tag("neural")
     try:
-        for index, n, fc, err, status in results:
-            if store is not None and store.kind == "local":
-                store.record(status["saved"])  # before the chunk counts as done, so no saved model goes unlisted
-            _write_chunk(job, index, fc, err, status)
-            bar.update(n)
+        with fit_progress(progress, neural):  # networks fitted per series in this process follow --quiet too
+            for index, n, fc, err, status in results:
+                if store is not None and store.kind == "local":
+                    store.record(status["saved"])  # before the chunk counts as done: no saved model goes unlisted
+                _write_chunk(job, index, fc, err, status)
+                bar.update(n)
     finally:
         bar.close()
     errors = pd.concat([_read_errors(job.output, i) for i in range(n_chunks)], ignore_index=True)
