@@ -251,3 +251,60 @@ def test_fold_count_raises_the_shortest_series():
     ens.fit(make_series(n))
     with pytest.raises(InvalidInputError, match="at least"):
         clone(ens).fit(make_series(n - 1))
+
+
+# -- many series: global members fitted once, the others per series ----------------------------------------------
+
+NARX_SMALL = {"lags": 8, "horizon": 3, "epochs": 2, "hidden": (4,), "batch_size": 32, "seed": 5}
+
+
+def _cells(n=150):
+    return {k: make_series(n, seed=i, level=10.0 * (i + 1)) for i, k in enumerate("abc")}
+
+
+def test_many_series_mean_equals_the_members_fitted_on_their_own():
+    pytest.importorskip("keras")
+    from tsforecast.evaluation.backtest import backtest_global
+
+    cells = _cells()
+    train = {k: s.iloc[:120] for k, s in cells.items()}
+    ens = EnsembleForecaster((("ar", {"lags": 3}), ("narx", NARX_SMALL)), combine="mean", horizon=3).fit(train)
+    assert isinstance(ens.members_[0], dict) and not isinstance(ens.members_[1], dict)
+    narx = get_forecaster("narx", **NARX_SMALL).fit(train)  # the global member: one fit over all series
+    ar = {k: get_forecaster("ar", lags=3).fit(s) for k, s in train.items()}  # the local member: one per series
+    got = ens.predict().set_index(["id", "step"])["forecast"]
+    for k in cells:
+        expected = (ar[k].predict(3).to_numpy() + narx.predict(3, y=[k])["forecast"].to_numpy()) / 2
+        np.testing.assert_allclose(got.loc[k].to_numpy(), expected, rtol=1e-6)
+    # The global backtest reads every origin through the same members.
+    bt = backtest_global(EnsembleForecaster((("ar", {"lags": 3}), ("narx", NARX_SMALL)), combine="mean",
+                                            horizon=3), cells, initial=120, horizon=3, step=7)
+    origin = int(bt.origins["b"][1])
+    row = bt.predictions[(bt.predictions["series"] == "b")].sort_values(["origin", "step"])
+    loop = (ar["b"].predict(3, y=cells["b"].iloc[:origin]).to_numpy()
+            + narx.predict(3, y={"b": cells["b"].iloc[:origin]})["forecast"].to_numpy()) / 2
+    np.testing.assert_allclose(row["y_pred"].to_numpy()[3:6], loop, rtol=1e-5)
+
+
+def test_many_series_ensemble_saves_loads_and_updates(tmp_path):
+    pytest.importorskip("keras")
+    cells = _cells()
+    ens = EnsembleForecaster((("ar", {"lags": 3}), ("narx", NARX_SMALL)), combine="median", horizon=3)
+    ens.fit({k: s.iloc[:120] for k, s in cells.items()})
+    ref = ens.predict(y={k: s.iloc[:140] for k, s in cells.items()})
+    ens.update({k: s.iloc[120:140] for k, s in cells.items()})
+    after = ens.predict()
+    np.testing.assert_allclose(after["forecast"].to_numpy(), ref["forecast"].to_numpy(), rtol=1e-6)
+    ens.save(tmp_path / "m")
+    loaded = load_model(tmp_path / "m")
+    np.testing.assert_allclose(loaded.predict()["forecast"].to_numpy(), after["forecast"].to_numpy(), rtol=1e-6)
+    assert (loaded.predict()["timestamp"].to_numpy() == after["timestamp"].to_numpy()).all()
+
+
+def test_many_series_refuses_weighted_and_unknown_series():
+    cells = _cells()
+    with pytest.raises(ParameterError, match="over many series use 'mean' or 'median'"):
+        EnsembleForecaster(MEMBERS[:2], combine="weighted").fit(cells)
+    ens = EnsembleForecaster((("naive", {}), ("ar", {"lags": 2})), combine="mean").fit(cells)
+    with pytest.raises(InvalidInputError, match="were not in the fit"):
+        ens.predict(y={"z": cells["a"]})

@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.base import clone
 
 from ..base import BaseForecaster, check_choice, check_int
-from ..exceptions import InvalidInputError, ParameterError
+from ..exceptions import ExogenousError, InvalidInputError, NotEnoughDataError, ParameterError
 from ..persistence import json_tuples
 from ..registry import get_forecaster_class
 from ..windowing import origin_windows
@@ -131,10 +131,18 @@ class EnsembleForecaster(BaseForecaster):
         and does not set one, so a median of networks is a median of
         differently initialised networks.
 
+    Notes
+    -----
+    Fitted on many series (a dict or a long DataFrame), members that are global
+    models (the networks) are fitted once over all series and the others once
+    per series; forecasts are combined per series. ``combine="weighted"`` needs
+    one series.
+
     Attributes
     ----------
     members_ : list of BaseForecaster
-        The fitted members, in the order of ``models``.
+        The fitted members, in the order of ``models``. Fitted on many series, a
+        member fitted per series is a dict ``{id: fitted member}``.
     weights_ : ndarray or None
         Combination weights (uniform for ``"mean"``, None for ``"median"``); (n_members, horizon)
         with ``by_lead``.
@@ -143,7 +151,9 @@ class EnsembleForecaster(BaseForecaster):
         time with ``by_lead``.
     """
 
-    _tags = {"stochastic": True}  # class-level guess; an instance reports its members' tags
+    # "stochastic": a class-level guess; an instance reports its members' tags. "global": fitted on many
+    # series, members that are global models are fitted once over all of them, the others per series.
+    _tags = {"stochastic": True, "global": True}
 
     get_tag = _TagLookup()
 
@@ -275,14 +285,75 @@ class EnsembleForecaster(BaseForecaster):
                 F.append(m._predict(origin_windows(values, L, origins), None, None, horizon))
         return combine_forecasts(np.stack(F), self.combine, self.weights_)
 
+    # -- many series ----------------------------------------------------------------
+    def _fit_global(self, series, Xs):
+        if Xs is not None:
+            raise ExogenousError("an ensemble over many series takes no X yet; drop X.")
+        if self.combine == "weighted":
+            raise ParameterError("combine='weighted' chooses weights on one series; over many series use "
+                                 "'mean' or 'median'.")
+        members = self._build_members()
+        short = [k for k, s in series.items() if len(s) < self._min_length()]
+        if short:
+            raise NotEnoughDataError(f"series {short[:5]} have fewer than {self._min_length()} points, which the "
+                                     f"members need; drop them or use smaller lags.")
+        self.is_global_, self.ids_, self.series_, self.X_series_ = True, list(series), series, None
+        self.exog_columns_ = None
+        self.weights_ = np.full(len(members), 1.0 / len(members)) if self.combine == "mean" else None
+        self.holdout_mse_ = None
+        self.members_ = [m.fit(series) if m.get_tag("global") else {k: clone(m).fit(s) for k, s in series.items()}
+                         for m in members]
+        self.context_length_ = None
+
+    def forecast_origins(self, series: dict, origins: dict, horizon: int) -> dict:
+        """Forecasts (n_origins, horizon) from ``origins[k]`` of every series ``k``, each member batched:
+        global members in one call, per-series members through their ``predict_at``."""
+        F = []
+        for m in self.members_:
+            if isinstance(m, dict):
+                F.append({k: m[k].predict_at(s, origins[k], horizon) for k, s in series.items()})
+            else:
+                F.append(m.forecast_origins(series, origins, horizon))
+        return {k: combine_forecasts(np.stack([f[k] for f in F]), self.combine, self.weights_) for k in series}
+
+    def _predict_global(self, horizon, X, y):
+        from ..multiseries import is_multi, long_to_dict, stacked_forecasts_to_long
+        from ..panel import Panel
+
+        if X is not None:
+            raise ExogenousError("the ensemble was fitted without X; do not pass X to predict.")
+        if y is None or isinstance(y, (list, tuple)):
+            ids = self.ids_ if y is None else [str(k) for k in y]
+            histories = {k: self.series_[k] for k in ids if k in self.series_}
+        else:
+            given = y if isinstance(y, dict) else (long_to_dict(y) if is_multi(y) else {"0": y})
+            histories = {str(k): v for k, v in given.items()}
+            ids = list(histories)
+        unknown = [k for k in ids if k not in self.series_ and any(isinstance(m, dict) for m in self.members_)]
+        if unknown or len(histories) < len(ids):
+            raise InvalidInputError(f"series {(unknown or ids)[:5]} were not in the fit; the ensemble's per-series "
+                                    f"members forecast only the series they were fitted on.")
+        ends = {k: np.array([len(s)]) for k, s in histories.items()}
+        pred = self.forecast_origins(histories, ends, horizon)
+        panel = Panel.from_dict(histories)
+        return stacked_forecasts_to_long(panel.ids, panel.future_stamps(horizon),
+                                         np.vstack([pred[k] for k in panel.ids]))
+
     # -- persistence --------------------------------------------------------------
     def _get_state(self):
         infos, arrays, networks = [], {}, []
-        for i, m in enumerate(self.members_):
+
+        def add(prefix, m):
             meta, arr, nets = m._get_state()
-            infos.append({"context_length": m.context_length_, "state": meta, "n_networks": len(nets)})
-            arrays.update({f"m{i}_{k}": v for k, v in arr.items()})
+            arrays.update({f"{prefix}{k}": v for k, v in arr.items()})
             networks.extend(nets)
+            return {"context_length": m.context_length_, "state": meta, "n_networks": len(nets)}
+
+        for i, m in enumerate(self.members_):
+            if isinstance(m, dict):  # fitted per series: one state per series, in self.ids_ order
+                infos.append({"per_series": [add(f"m{i}_s{j}_", m[k]) for j, k in enumerate(self.ids_)]})
+            else:
+                infos.append(add(f"m{i}_", m))
         meta = {"members": infos}
         if self.weights_ is not None:
             arrays["weights"] = self.weights_
@@ -291,15 +362,28 @@ class EnsembleForecaster(BaseForecaster):
         return meta, arrays, networks
 
     def _set_state(self, meta, arrays, networks):
-        members, start = self._build_members(), 0
-        for i, (m, info) in enumerate(zip(members, meta["members"])):
+        start = 0
+
+        def restore(m, info, prefix, history):
+            nonlocal start
             # What load_model restores on a top-level model, restored here for each member.
-            m.y_, m.X_, m.exog_columns_, m.is_global_ = self.y_, None, None, False
-            m.context_length_ = info["context_length"]
-            prefix = f"m{i}_"
+            if history is None:
+                m.series_, m.X_series_, m.ids_, m.is_global_ = self.series_, None, list(self.ids_), True
+            else:
+                m.y_, m.X_, m.is_global_ = history, None, False
+            m.exog_columns_, m.context_length_ = None, info["context_length"]
             own = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
             m._set_state(info["state"], own, networks[start : start + info["n_networks"]])
             start += info["n_networks"]
+            return m
+
+        members = []
+        for i, (m, info) in enumerate(zip(self._build_members(), meta["members"])):
+            if "per_series" in info:
+                members.append({k: restore(clone(m), part, f"m{i}_s{j}_", self.series_[k])
+                                for j, (k, part) in enumerate(zip(self.ids_, info["per_series"]))})
+            else:
+                members.append(restore(m, info, f"m{i}_", None if getattr(self, "is_global_", False) else self.y_))
         self.members_ = members
         self.weights_ = arrays.get("weights")
         self.holdout_mse_ = arrays.get("holdout_mse")
