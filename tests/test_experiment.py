@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from tsforecast.datasets import load_dataset
+from tsforecast import SeasonalNaiveForecaster
 from tsforecast.base import BaseForecaster
 from tsforecast.exceptions import ConfigError, ParameterError
 from tsforecast.experiment import add_arguments, load_config, main, run_experiment
@@ -426,3 +427,34 @@ def test_datasets_option_runs_only_the_chosen_labels_and_is_in_the_reproduce_com
     assert load_config(args.config, datasets=args.datasets).runs[0].protocol["step"] == 24
     with pytest.raises(ConfigError, match=r"\['third'\] not in .*runs \['first', 'second'\]"):
         load_config(cfg_path, datasets=["third"])
+
+
+def test_many_series_search_chooses_each_series_own_parameters_on_its_training_part(tmp_path):
+    from tsforecast.evaluation import tune
+
+    rng = np.random.default_rng(2)
+    frames, truth = [], {"p12": 12, "p8": 8}
+    for key, period in truth.items():
+        t = np.arange(240)
+        frames.append(pd.DataFrame({"id": key, "timestamp": pd.date_range("2024-01-01", periods=240, freq="h"),
+                                    "value": 50 + 10 * np.sin(2 * np.pi * t / period) + rng.normal(0, 0.5, 240)}))
+    pd.concat(frames).to_csv(tmp_path / "long.csv", index=False)
+    cfg = {"dataset": str(tmp_path / "long.csv"), "series": "all", "baseline": "naive",
+           "protocol": {"test_size": 48, "horizon": 4, "step": 4, "metrics": ["mae"]},
+           "models": {"naive": {"model": "naive"},
+                      "snaive": {"model": "seasonal_naive", "search": {"m": [8, 12]}}}}
+    result = run_experiment(cfg, results_dir=tmp_path / "out", name="many", progress=False)
+    report = (result.path / "report.md").read_text()
+    assert "m=8 on 1 series" in report and "m=12 on 1 series" in report
+    fc = pd.read_parquet(result.path / "forecasts.parquet")
+    long = pd.read_csv(tmp_path / "long.csv", parse_dates=["timestamp"])
+    for key, period in truth.items():
+        y = long[long["id"] == key].set_index("timestamp")["value"].asfreq("h")
+        # Independent truth: tune on this series' training part alone picks its own period...
+        picked = tune(SeasonalNaiveForecaster(), y, {"m": [8, 12]}, horizon=4, step=4, metric="mae",
+                      n_folds=3, end=192).best_params_["m"]
+        assert picked == period
+        # ...and the backtest used it: every forecast is the value `period` steps before its target.
+        rows = fc[(fc["series"] == key) & (fc["model"] == "snaive")]
+        target = y.index.get_indexer(pd.DatetimeIndex(rows["timestamp"]))
+        np.testing.assert_allclose(rows["y_pred"].to_numpy(), y.to_numpy()[target - period * (1 + (rows["step"].to_numpy() - 1) // period)])

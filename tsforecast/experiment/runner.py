@@ -124,12 +124,12 @@ def _run_many(run: RunSpec, series: dict, p: dict, progress: bool):
 
     if p["coverage"] is not None:
         raise ConfigError(f"datasets.{run.label}: intervals (coverage) are not supported over many series yet.")
-    searched = [k for k, s in run.models.items() if s.search]
-    if searched:
-        raise ConfigError(f"datasets.{run.label}: model(s) {searched} have a search table, which works on "
-                          f"single-series datasets only for now; give their parameters directly.")
     local = {k: s for k, s in run.models.items() if not s.global_}
     glob = {k: s for k, s in run.models.items() if s.global_}
+    searched = [k for k in glob if run.models[k].search]
+    if searched:
+        raise ConfigError(f"datasets.{run.label}: global model(s) {searched} have a search table, which works for "
+                          f"per-series models only for now; give their parameters directly.")
     if glob and p["refit"] is not False:
         raise ConfigError(f"datasets.{run.label}: global models are fitted once; set refit = false.")
     names = list(run.models)
@@ -143,11 +143,16 @@ def _run_many(run: RunSpec, series: dict, p: dict, progress: bool):
     per = {name: {} for name in names}  # model -> series -> (metrics table, errors)
     frames, fit_s, pred_s = [], dict.fromkeys(names, 0.0), dict.fromkeys(names, 0.0)
 
+    choices = {n: [] for n in local if run.models[n].search}
     if local:
         for k, y in tqdm(series.items(), desc=f"{run.label}: per-series models", unit="series", disable=not progress):
             kw = _compare_kwargs(p, len(y))
             kw["initial"] = initials[k]
-            cmp = compare({n: models[n] for n in local}, y, baseline=None, progress=False, **kw)
+            # A search table chooses each series' parameters on that series' own training part.
+            chosen = {n: _select(run.models[n], y, p, kw, False) if run.models[n].search else models[n] for n in local}
+            for n in choices:
+                choices[n].append(tuple(sorted((key, chosen[n].get_params()[key]) for key in run.models[n].search)))
+            cmp = compare(chosen, y, baseline=None, progress=False, **kw)
             for name, bt in cmp.backtests.items():
                 per[name][k] = (bt.metrics, bt.errors)
                 frames.append(bt.predictions.assign(model=name, series=k))
@@ -165,6 +170,11 @@ def _run_many(run: RunSpec, series: dict, p: dict, progress: bool):
         frames.append(pred[[c for c in pred.columns if c != "series"]].assign(model=name, series=pred["series"]))
         fit_s[name], pred_s[name] = bt.fit_seconds, bt.predict_seconds
 
+    for n, picks in choices.items():
+        counts = pd.Series([", ".join(f"{key}={v!r}" for key, v in c) for c in picks]).value_counts()
+        models[n].selection_ = (f"`{n}`: chosen per series by rolling-origin cross-validation (3 folds) inside each "
+                                f"series' training part, by {p['headline']}: "
+                                + "; ".join(f"{c} on {int(v)} series" for c, v in counts.items()))
     headline = p["headline"]
     greater = headline in ("r2", "directional_accuracy")
     rows, steps = [], {}
