@@ -534,3 +534,13 @@ def test_parallel_backtest_and_tune_match_serial():
     a = tune(SeasonalNaiveForecaster(), y, grid, initial=100, horizon=3)
     b = tune(SeasonalNaiveForecaster(), y, grid, initial=100, horizon=3, n_jobs=2)
     np.testing.assert_allclose(a.results_["score"], b.results_["score"])
+
+
+def test_calibrate_computes_calendar_inputs_itself():
+    from tsforecast import ARForecaster
+
+    y = random_walk(300, seed=4)
+    est = ARForecaster(lags=2, calendar=("dayofweek",)).fit(y.iloc[:200])
+    est.calibrate(y.iloc[200:], horizon=3)  # no X: the calendar columns come from the timestamps
+    loop = np.array([y.to_numpy()[o : o + 3] - est.predict(3, y=y.iloc[:o]).to_numpy() for o in range(200, 298)])
+    np.testing.assert_allclose(est.conformal_errors_, loop, rtol=1e-10)

@@ -59,8 +59,7 @@ def fit_calibrated(make, y, X, horizon: int, coverage: float):
     head = make()
     n_head = calibration_head(len(y), horizon, coverage, head._min_length())
     head.fit(y.iloc[:n_head], X)
-    # calibrate() matches X's columns to the fitted ones, calendar columns included (it does not add them).
-    head.calibrate(y, X=head._add_calendar(X, y.index), horizon=horizon)
+    head.calibrate(y, X=X, horizon=horizon)
     model = make().fit(y, X)
     model.conformal_errors_ = head.conformal_errors_
     return model

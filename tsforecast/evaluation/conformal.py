@@ -88,10 +88,17 @@ def _full_series(est, y, X):
     series = check_series(y, "y")
     if isinstance(train.index, pd.DatetimeIndex) != isinstance(series.index, pd.DatetimeIndex):
         raise InvalidInputError("y must have the same kind of index (timestamps or positions) as the training series.")
+    calendar = bool(est._calendar())
+
+    def exog_for(index):  # calendar inputs are computed from the timestamps, not passed
+        if est.exog_columns_ is None or (X is None and not calendar):
+            return None
+        return check_exog(est._add_calendar(X, index) if calendar else X, index, "X", est.exog_columns_)
+
     nxt = future_index(train.index, 1)[0]
     if series.index[0] == nxt:  # y continues the training series
         full = pd.concat([train, series])
-        Xnew = None if X is None or est.exog_columns_ is None else check_exog(X, series.index, "X", est.exog_columns_)
+        Xnew = exog_for(series.index)
         Xf = None if Xnew is None else pd.concat([est.X_, Xnew])
     elif series.index[0] <= train.index[0] and train.index[-1] in series.index:  # y contains it
         overlap = series.reindex(train.index)
@@ -99,7 +106,7 @@ def _full_series(est, y, X):
             raise InvalidInputError("y differs from the training series where they overlap; pass the data the model "
                                     "was fitted on followed by new observations, or only the new observations.")
         full = series
-        Xf = None if X is None or est.exog_columns_ is None else check_exog(X, series.index, "X", est.exog_columns_)
+        Xf = exog_for(series.index)
     else:
         raise InvalidInputError(
             f"y must continue the training series (start at {nxt}) or contain it ({train.index[0]} .. "
@@ -107,7 +114,7 @@ def _full_series(est, y, X):
         )
     if est.exog_columns_ is None and X is not None:
         raise ExogenousError(f"{type(est).__name__} was fitted without X; do not pass X.")
-    if est.exog_columns_ is not None and X is None:
+    if est.exog_columns_ is not None and X is None and est._user_exog_columns():
         raise ExogenousError("the model was fitted with X; pass X covering y.")
     t = full.index.get_loc(train.index[-1]) + 1
     return full, Xf, t
