@@ -364,3 +364,11 @@ def test_help_explains_the_new_options_with_an_example(command, options, capsys)
     examples = text.split("examples:")[1]
     assert f"tsforecast {command} " in examples
     assert any(o.split()[0] in examples for o in options if o.startswith("--"))
+
+
+def test_batch_help_lists_every_job_key():
+    from tsforecast.batch.job import RUN_KEYS, TOP_KEYS
+    from tsforecast.cli import BATCH_DESCRIPTION
+
+    missing = [k for k in TOP_KEYS + RUN_KEYS if k not in BATCH_DESCRIPTION]
+    assert not missing, f"tsforecast batch --help does not mention job keys {missing}"

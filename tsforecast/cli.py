@@ -34,6 +34,22 @@ MISSING_CHOICES = ("raise", "interpolate", "ffill")  # --missing of fit and back
 
 
 # -- helpers ---------------------------------------------------------------------
+
+_BATCH_KEYS = [
+    ("input, output, model", "the table of series, the output folder, a registry name or a saved model"),
+    ("horizon, format, missing", "steps ahead; csv or parquet output; raise, interpolate or ffill"),
+    ('exog = ["temp"]', "extra numeric columns of the input table (covariates)"),
+    ('future = "FILE"', "id, timestamp and the exog columns for the forecast steps"),
+    ("coverage = 0.9", "lower/upper from conformal errors on each series' tail (interval: older name)"),
+    ("global = true", "one network over all series; skip_short = true lists short series in errors.csv"),
+    ('save_models = "DIR"', "keep the fitted models; mode = \"update\" loads them, update()s each with the rows"),
+    ("", "after its last timestamp, forecasts and saves (nightly jobs)"),
+    ("[params]", 'model parameters, e.g. calendar = ["hour", "dayofweek"]'),
+    ("[run]", "n_jobs, scheduler, cluster, chunk_size, n_workers"),
+]
+BATCH_DESCRIPTION = ("Run a batch forecast job (TOML). A killed job rerun with the same output folder finishes only "
+                     "the missing work.\n\nKeys:\n" + "\n".join(f"  {k:<26}{v}" for k, v in _BATCH_KEYS))
+
 def parse_param(text: str):
     """``"k=v"`` -> ``(k, value)``; the value is a Python literal (int, float, tuple, bool, None) or else a string."""
     key, sep, raw = text.partition("=")
@@ -524,9 +540,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_backtest)
 
     p = sub.add_parser("batch", help="forecast many series from a job file",
-                       description="Run a batch forecast job (TOML). Keys: input, output, model, horizon, format, "
-                                   "missing, interval, [params], [run] n_jobs/scheduler/cluster/chunk_size/n_workers. "
-                                   "A killed job rerun with the same output folder finishes only the missing chunks.")
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description=BATCH_DESCRIPTION)
     p.add_argument("job", help="job file (.toml)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask scheduler")
