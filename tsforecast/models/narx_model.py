@@ -47,6 +47,10 @@ class NARXForecaster(NeuralForecaster):
     epochs, batch_size, learning_rate, optimizer, clipnorm, loss, patience, validation_fraction
         Training (see :func:`tsforecast.nn.training.train_network`): early stopping on the last
         ``validation_fraction`` of windows.
+    weight_decay : float
+        Decoupled weight decay (Loshchilov & Hutter, 2019): each step shrinks the weights by
+        ``learning_rate * weight_decay`` times themselves; with ``optimizer='adam'`` this is AdamW.
+        0 (default) is off.
     restore_best_weights : bool
         Put back the weights of the best epoch when training stops.
     reduce_lr_patience : int, optional

@@ -31,7 +31,7 @@ BASES = (None, "last", "seasonal")
 COMMON_PARAMS = {
     "horizon": 1, "strategy": "recursive", "scaler": "standard", "difference": False, "base": None,
     "seasonal_period": None, "n_ensemble": 1, "epochs": 200, "batch_size": 32, "learning_rate": 1e-3,
-    "optimizer": "adam", "clipnorm": 1.0, "loss": "mse", "patience": 10, "restore_best_weights": True,
+    "optimizer": "adam", "clipnorm": 1.0, "weight_decay": 0.0, "loss": "mse", "patience": 10, "restore_best_weights": True,
     "reduce_lr_patience": None, "validation_fraction": 0.2, "dropout": 0.0, "l2": 0.0, "known_future": False, "calendar": None,
     "seed": 0, "verbose": 0,
 }
@@ -151,6 +151,9 @@ class NeuralForecaster(BaseForecaster):
             raise ParameterError(f"learning_rate must be a positive number, got {self.learning_rate!r}.")
         if self.clipnorm is not None and not self.clipnorm > 0:
             raise ParameterError(f"clipnorm must be positive or None, got {self.clipnorm!r}.")
+        if (isinstance(self.weight_decay, bool) or not isinstance(self.weight_decay, (int, float, np.floating))
+                or not 0 <= self.weight_decay < np.inf):
+            raise ParameterError(f"weight_decay must be a number >= 0 (0 = off), got {self.weight_decay!r}.")
         if not 0 <= self.validation_fraction < 1:
             raise ParameterError(f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}.")
 
@@ -261,7 +264,8 @@ class NeuralForecaster(BaseForecaster):
                     net = self._wrapped_network(window, core_window, chans[0].shape[1], len(steps), n_future, steps)
                     hist = train_network(net, source, train, val, target_slice=sl, epochs=self.epochs,
                                          batch_size=self.batch_size, learning_rate=self.learning_rate,
-                                         optimizer=self.optimizer, clipnorm=self.clipnorm, loss=self.loss,
+                                         optimizer=self.optimizer, clipnorm=self.clipnorm,
+                                         weight_decay=self.weight_decay, loss=self.loss,
                                          patience=self.patience, seed=used_seed, verbose=self.verbose,
                                          restore_best_weights=self.restore_best_weights,
                                          reduce_lr_patience=self.reduce_lr_patience,

@@ -36,7 +36,7 @@ class RNNForecaster(NeuralForecaster):
         are learnable (see :func:`tsforecast.nn.rnn.chrono_init`). Not for
         SimpleRNN or peephole LSTM.
     strategy, scaler, difference, base, seasonal_period, n_ensemble, epochs, batch_size, learning_rate, optimizer,
-    loss, patience, restore_best_weights, reduce_lr_patience, validation_fraction, known_future, calendar, seed,
+    weight_decay, loss, patience, restore_best_weights, reduce_lr_patience, validation_fraction, known_future, calendar, seed,
     verbose
         As for :class:`~tsforecast.models.narx_model.NARXForecaster`; default strategy ``'mimo'``.
     """

@@ -26,8 +26,8 @@ class TDNNForecaster(NeuralForecaster):
     activation : str
         Activation of the time-delay layers.
     horizon, strategy, scaler, difference, base, seasonal_period, n_ensemble, epochs, batch_size, learning_rate,
-    optimizer, clipnorm, loss, patience, restore_best_weights, reduce_lr_patience, validation_fraction, dropout, l2,
-    known_future, calendar, seed, verbose
+    optimizer, clipnorm, weight_decay, loss, patience, restore_best_weights, reduce_lr_patience, validation_fraction,
+    dropout, l2, known_future, calendar, seed, verbose
         As for :class:`~tsforecast.models.narx_model.NARXForecaster`; default strategy ``'mimo'``.
     """
 

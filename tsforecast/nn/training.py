@@ -116,10 +116,18 @@ def use_compilation_cache():
     return path
 
 
-def make_optimizer(name, learning_rate, clipnorm):
+def make_optimizer(name, learning_rate, clipnorm, weight_decay=0.0):
+    """The named Keras optimizer; ``weight_decay > 0`` adds decoupled weight decay (Loshchilov &
+    Hutter, 2019), so ``"adam"`` becomes AdamW. ``weight_decay=0`` is no decay for every optimizer
+    (``"adamw"`` then equals ``"adam"``)."""
     if name not in OPTIMIZERS:
         raise ParameterError(f"optimizer must be one of {OPTIMIZERS}, got {name!r}.")
-    return keras.optimizers.get({"class_name": name, "config": {"learning_rate": learning_rate, "clipnorm": clipnorm}})
+    config = {"learning_rate": learning_rate, "clipnorm": clipnorm}
+    if weight_decay or name == "adamw":
+        # Decay is decoupled from the gradient step in every Keras optimizer; Adam with it is AdamW.
+        name = "adamw" if name == "adam" else name
+        config["weight_decay"] = float(weight_decay)
+    return keras.optimizers.get({"class_name": name, "config": config})
 
 
 def make_loss(name):
@@ -200,10 +208,11 @@ class WindowBatches(keras.utils.PyDataset):
 
 
 def train_network(net, source, train_starts, val_starts, *, target_slice=slice(None), epochs=100, batch_size=32,
-                  learning_rate=1e-3, optimizer="adam", clipnorm=None, loss="mse", patience=10, seed=0,
+                  learning_rate=1e-3, optimizer="adam", clipnorm=None, weight_decay=0.0, loss="mse", patience=10, seed=0,
                   verbose=0, jit_compile="auto", restore_best_weights=True, reduce_lr_patience=None, label=None):
     """Fit ``net`` on windows of a :class:`~tsforecast.windowing.WindowSource`.
 
+    ``weight_decay``: decoupled decay of the weights (see :func:`make_optimizer`).
     Early stopping watches the chronological validation windows (training loss
     when there are none); with ``restore_best_weights`` the weights of the best
     epoch are put back. ``reduce_lr_patience``: halve the learning rate after
@@ -224,7 +233,7 @@ def train_network(net, source, train_starts, val_starts, *, target_slice=slice(N
     # included; without validation windows, early stopping watches the exact weighted mean.
     make_loss(loss)  # validates the name
     metrics = None if has_val else [keras.metrics.MeanMetricWrapper(PER_ROW_LOSSES[loss], name="train_loss")]
-    net.compile(optimizer=make_optimizer(optimizer, learning_rate, clipnorm), loss=make_loss(loss),
+    net.compile(optimizer=make_optimizer(optimizer, learning_rate, clipnorm, weight_decay), loss=make_loss(loss),
                 weighted_metrics=metrics, jit_compile=jit_compile)
     monitor = "val_loss" if has_val else "train_loss"
     callbacks = [keras.callbacks.EarlyStopping(monitor=monitor, patience=patience,
