@@ -394,24 +394,21 @@ def _positive_int(text):
     return value
 
 
-def _fraction(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a fraction in (0, 1), e.g. 0.2, got {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"expected a fraction in (0, 1), e.g. 0.2, got {value}")
-    return value
+def _unit_interval(what):
+    """An argparse type for a number strictly between 0 and 1 (a fraction, a coverage level)."""
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what} in (0, 1), e.g. 0.2, got {text!r}") from None
+        if not 0 < value < 1:
+            raise argparse.ArgumentTypeError(f"expected {what} in (0, 1), e.g. 0.2, got {value}")
+        return value
+    return parse
 
 
-def _coverage(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a coverage in (0, 1), got {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"expected a coverage in (0, 1), got {value}")
-    return value
+_fraction = _unit_interval("a fraction")
+_coverage = _unit_interval("a coverage")
 
 
 FIT_DESCRIPTION = """\
