@@ -110,3 +110,14 @@ def test_package_imports_have_no_cycle():
     assert "tsforecast.base" in graph and "tsforecast.evaluation.backtest" in graph
     cycle = find_cycle(graph)
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_strided_views_and_table_reading_each_live_in_one_module():
+    """One windowing module and one table reader: nothing else makes strided views or reads files."""
+    import re
+
+    package = Path(__file__).resolve().parents[1] / "tsforecast"
+    rules = {r"sliding_window_view|as_strided": "windowing.py", r"read_csv|read_parquet": "tables.py"}
+    for pattern, home in rules.items():
+        users = sorted(str(p.relative_to(package)) for p in package.rglob("*.py") if re.search(pattern, p.read_text()))
+        assert users == [home], f"{pattern} used outside tsforecast/{home}: {users}"

@@ -41,6 +41,12 @@ def n_windows(n: int, lags: int, horizon: int, stride: int = 1) -> int:
     return max(0, (n - lags - horizon) // stride + 1)
 
 
+def sliding_windows(values, length, axis=0) -> np.ndarray:
+    """Every run of ``length`` consecutive entries along ``axis``, as a read-only view (the window
+    is the new last axis). The one place strided views are made; callers index or multiply it."""
+    return sliding_window_view(values, length, axis=axis)
+
+
 def _strided(values, length):
     """All windows of ``length`` rows as a view: (n - length + 1, length) or (n - length + 1, length, k)."""
     view = sliding_window_view(values, length, axis=0)

@@ -13,12 +13,12 @@ import numbers
 
 import numpy as np
 import pandas as pd
-from numpy.lib.stride_tricks import sliding_window_view
 
 from ..base import BaseForecaster, check_choice, check_int
 from ..exceptions import ParameterError
 from ..scaling import Scaler
 from ..threads import blas_threads
+from ..windowing import sliding_windows
 
 RTRL_SCALERS = ("standard", "minmax", "robust", None)  # affine and defined for every finite value
 _CHUNK = 4096  # steps whose input drive is computed in one matrix product by the frozen run
@@ -188,7 +188,7 @@ class RTRLNetwork:
         with blas_threads(1):
             for start in range(m - 1, last, _CHUNK):  # step t consumes Z[:, t]; t + 1 points are seen after it
                 stop = min(start + _CHUNK, last)
-                drive = sliding_window_view(Z[:, start - m + 1 : stop], m, axis=1)[:, :, ::-1] @ U + b
+                drive = sliding_windows(Z[:, start - m + 1 : stop], m, axis=1)[:, :, ::-1] @ U + b
                 for k in range(stop - start):
                     h = np.tanh(h @ W + drive[:, k])
                     while ptr < len(ends) and ends[order[ptr]] == start + k + 1:
