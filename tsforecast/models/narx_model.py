@@ -51,6 +51,12 @@ class NARXForecaster(NeuralForecaster):
         Decoupled weight decay (Loshchilov & Hutter, 2019): each step shrinks the weights by
         ``learning_rate * weight_decay`` times themselves; with ``optimizer='adam'`` this is AdamW.
         0 (default) is off.
+    quantiles : tuple of float, optional
+        Forecast these quantiles, e.g. ``(0.1, 0.5, 0.9)``: one output per quantile and step,
+        trained with the pinball loss. Must include 0.5, whose output is the point forecast
+        (``predict``); ``predict_quantiles`` returns them all and ``predict_interval(coverage=c)``
+        the pair ``(1 - c) / 2, (1 + c) / 2`` with no calibration step. Needs strategy
+        ``'mimo'`` or ``'direct'`` and ``difference=False``.
     restore_best_weights : bool
         Put back the weights of the best epoch when training stops.
     reduce_lr_patience : int, optional
@@ -94,7 +100,8 @@ class NARXForecaster(NeuralForecaster):
         from ..nn.mlp import build_narx
 
         return build_narx(window, n_channels, out_steps, n_future, lags=self._lag_set(), exog_lags=self._q(),
-                          hidden=tuple(self.hidden), activation=self.activation, dropout=self.dropout, l2=self.l2)
+                          hidden=tuple(self.hidden), activation=self.activation, dropout=self.dropout, l2=self.l2,
+                          n_quantiles=self._n_quantiles())
 
     @classmethod
     def _test_params(cls):

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import inspect
 import random
+from contextlib import contextmanager
 
 import numpy as np
+import pandas as pd
 
 from ..base import BaseForecaster, check_calendar_param, check_choice, check_int
 from ..exceptions import ExogenousError, InvalidInputError, NotEnoughDataError, ParameterError
@@ -31,7 +33,7 @@ BASES = (None, "last", "seasonal")
 COMMON_PARAMS = {
     "horizon": 1, "strategy": "recursive", "scaler": "standard", "difference": False, "base": None,
     "seasonal_period": None, "n_ensemble": 1, "epochs": 200, "batch_size": 32, "learning_rate": 1e-3,
-    "optimizer": "adam", "clipnorm": 1.0, "weight_decay": 0.0, "loss": "mse", "patience": 10, "restore_best_weights": True,
+    "optimizer": "adam", "clipnorm": 1.0, "weight_decay": 0.0, "loss": "mse", "quantiles": None, "patience": 10, "restore_best_weights": True,
     "reduce_lr_patience": None, "validation_fraction": 0.2, "dropout": 0.0, "l2": 0.0, "known_future": False, "calendar": None,
     "seed": 0, "verbose": 0,
 }
@@ -55,6 +57,41 @@ def _make_init(cls, defaults):
     __init__.__qualname__ = f"{cls.__qualname__}.__init__"
     __init__.__doc__ = f"Store the parameters; see :class:`{cls.__name__}`."
     return __init__
+
+
+def newest_window_starts(per_series, counts, minimum):
+    """Windows to fine-tune on after an update: those whose targets include a new point.
+
+    Parameters
+    ----------
+    per_series : list of ndarray of int
+        Start positions of each series' windows, oldest first (``WindowSource.per_series``).
+    counts : list of int
+        New points at the end of each series (0 for a series that got none).
+    minimum : int
+        Fewest windows wanted (one batch): when the newest ones are fewer, every updated series
+        contributes its newest ``k`` windows (or all it has) for the smallest ``k`` that gives enough.
+
+    Returns
+    -------
+    ndarray of int
+        The chosen starts. A window's targets are the ``horizon`` points after its inputs, so in a
+        series of ``n_win`` windows exactly the last ``min(count, n_win)`` reach a new point.
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    n_win = np.array([len(s) for s in per_series], dtype=np.int64)
+    take = np.minimum(counts, n_win)
+    updated = counts > 0
+    if take.sum() < minimum and updated.any():
+        def grown(k):  # at least k newest windows of each updated series
+            return np.where(updated, np.minimum(np.maximum(take, k), n_win), 0)
+
+        lo, hi = 0, int(n_win[updated].max())  # the total grows with k: bisect for the smallest enough
+        while lo < hi:
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if grown(mid).sum() >= minimum else (mid + 1, hi)
+        take = grown(lo)
+    return np.concatenate([s[len(s) - k :] for s, k in zip(per_series, take)]).astype(np.int64)
 
 
 class _Seeded:
@@ -156,6 +193,32 @@ class NeuralForecaster(BaseForecaster):
             raise ParameterError(f"weight_decay must be a number >= 0 (0 = off), got {self.weight_decay!r}.")
         if not 0 <= self.validation_fraction < 1:
             raise ParameterError(f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}.")
+        if self.quantiles is not None:
+            self._check_quantiles()
+
+    def _check_quantiles(self):
+        q = self.quantiles
+        probabilities = isinstance(q, (tuple, list)) and len(q) > 0 and all(
+            isinstance(v, (int, float, np.floating)) and not isinstance(v, bool) and 0 < v < 1 for v in q)
+        if not probabilities or any(b <= a for a, b in zip(q, q[1:])):
+            raise ParameterError(f"quantiles must be None or increasing probabilities in (0, 1) such as "
+                                 f"(0.1, 0.5, 0.9), got {q!r}.")
+        if 0.5 not in q:
+            raise ParameterError(f"quantiles must include 0.5: the median is the point forecast; got {q!r}.")
+        if self.strategy == "recursive":
+            raise ParameterError("quantiles need strategy='mimo' or 'direct': a recursive forecast feeds one value "
+                                 "back, so its later quantiles would ignore the uncertainty of the earlier steps.")
+        if self.difference:
+            raise ParameterError("quantiles cannot be used with difference=True: quantiles of the changes do not add "
+                                 "up to quantiles of the level. Use difference=False (e.g. with base='last').")
+        if self.loss != "mse":
+            raise ParameterError(f"with quantiles the networks train on the pinball loss; drop loss={self.loss!r}.")
+
+    def _n_quantiles(self):
+        return 1 if self.quantiles is None else len(self.quantiles)
+
+    def _median_index(self):
+        return 0 if self.quantiles is None else list(self.quantiles).index(0.5)
 
     def _min_length(self):
         return self._window_length() + self.horizon + int(bool(self.difference))
@@ -230,14 +293,29 @@ class NeuralForecaster(BaseForecaster):
         return chans
 
     def _train(self, ys, Xs):
-        from ..nn.training import train_network
-
         if Xs is not None:
             pooled = np.concatenate(Xs)
             self.x_loc_, sd = pooled.mean(axis=0), pooled.std(axis=0)
             self.x_scale_ = np.where(sd > 0, sd, 1.0)
         else:
             self.x_loc_ = self.x_scale_ = None
+        source, window, core_window, n_future, n_channels = self._window_source(ys, Xs)
+        train, val = source.split(self.validation_fraction)
+        self.networks_, self.history_ = [], []
+        self._fit_networks(source, train, val, epochs=self.epochs, patience=self.patience,
+                           learning_rate=self.learning_rate, restore_best_weights=self.restore_best_weights,
+                           reduce_lr_patience=self.reduce_lr_patience,
+                           build=lambda steps: self._wrapped_network(window, core_window, n_channels, len(steps),
+                                                                     n_future, steps))
+        self.n_channels_ = n_channels
+        self.n_future_ = n_future
+        self.context_length_ = window + int(bool(self.difference))
+
+    def _window_source(self, ys, Xs):
+        """The training windows of the scaled series (``x_loc_``/``x_scale_`` already set).
+
+        Returns ``(source, window, core_window, n_future, n_channels)``.
+        """
         chans = self._scaled_channels(ys, Xs, self.scalers_)
         n_future = 0 if (Xs is None or not self._known_future()) else chans[0].shape[1] - 1
         future = [c[:, 1:] for c in chans] if n_future else None
@@ -250,40 +328,91 @@ class NeuralForecaster(BaseForecaster):
             raise NotEnoughDataError(f"{why} and {out_steps} output step(s) need series of at least "
                                      f"{window + out_steps + int(self.difference)} points to train on; got "
                                      f"{short + int(self.difference)}. Use fewer lags or a longer series.")
-        source = WindowSource(chans, window, out_steps, future)
-        train, val = source.split(self.validation_fraction)
+        return WindowSource(chans, window, out_steps, future), window, core_window, n_future, chans[0].shape[1]
+
+    def _target_slices(self):
+        """``(target_slice, steps)`` per network of one ensemble member: one network per step (direct)
+        or one for all steps."""
         if self.strategy == "direct":
-            slices = [(slice(h, h + 1), [h + 1]) for h in range(self.horizon)]
-        else:
-            slices = [(slice(None), list(range(1, out_steps + 1)))]
-        self.networks_, self.history_ = [], []
+            return [(slice(h, h + 1), [h + 1]) for h in range(self.horizon)]
+        return [(slice(None), list(range(1, self._out_steps() + 1)))]
+
+    def _fit_networks(self, source, train, val, build=None, **options):
+        """Train the networks on the windows ``train`` (early stopping on ``val``).
+
+        ``build(steps)``: make each network first (a fit, which starts ``networks_`` and ``history_``
+        empty); without it the networks of ``networks_`` train on (fine-tuning), their losses appended
+        to ``history_`` under ``update_<name>`` keys. ``options`` go to ``train_network``.
+        """
+        from ..nn.training import train_network
+
+        slices = self._target_slices()
         for member in range(self.n_ensemble):  # each member: its own seed; forecasts are combined by median
             seed = None if self.seed is None else self.seed + member
             with _Seeded(seed) as used_seed:
-                for sl, steps in slices:
-                    net = self._wrapped_network(window, core_window, chans[0].shape[1], len(steps), n_future, steps)
-                    hist = train_network(net, source, train, val, target_slice=sl, epochs=self.epochs,
-                                         batch_size=self.batch_size, learning_rate=self.learning_rate,
-                                         optimizer=self.optimizer, clipnorm=self.clipnorm,
-                                         weight_decay=self.weight_decay, loss=self.loss,
-                                         patience=self.patience, seed=used_seed, verbose=self.verbose,
-                                         restore_best_weights=self.restore_best_weights,
-                                         reduce_lr_patience=self.reduce_lr_patience,
+                for j, (sl, steps) in enumerate(slices):
+                    i = member * len(slices) + j
+                    if build is not None:
+                        self.networks_.append(build(steps))
+                    hist = train_network(self.networks_[i], source, train, val, target_slice=sl,
+                                         batch_size=self.batch_size, optimizer=self.optimizer,
+                                         clipnorm=self.clipnorm, weight_decay=self.weight_decay, loss=self.loss,
+                                         seed=used_seed, verbose=self.verbose, quantiles=self.quantiles,
                                          label=f"[member {member + 1}/{self.n_ensemble}] " * (self.n_ensemble > 1)
                                          + f"[step {steps[0]}/{len(slices)}] " * (len(slices) > 1)
-                                         + type(self).__name__)
-                    self.networks_.append(net)
-                    self.history_.append({k: [float(v) for v in vals] for k, vals in hist.history.items()})
-        self.n_channels_ = chans[0].shape[1]
-        self.n_future_ = n_future
-        self.context_length_ = window + int(bool(self.difference))
+                                         + type(self).__name__, **options)
+                    losses = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+                    if build is not None:
+                        self.history_.append(losses)
+                    else:
+                        for k, vals in losses.items():
+                            self.history_[i].setdefault(f"update_{k}", []).extend(vals)
+
+    def _update(self, n_new, epochs=0, learning_rate=None, **kwargs):
+        """Keep the weights (``epochs=0``), or fine-tune the networks on the newest windows.
+
+        Parameters
+        ----------
+        n_new : int or dict
+            Points ``update`` appended (``{id: count}`` for a global model).
+        epochs : int, default 0
+            Epochs of training on the windows whose targets include a new point (at least one
+            batch of windows: older ones complete it), with the model's optimizer settings and no
+            early stopping. The scalers stay as fitted: they define the inputs the weights were
+            trained on, so rescaling would move every input under the network; new data enters
+            through the weights only.
+        learning_rate : float, optional
+            Step size of the fine-tuning (default the model's ``learning_rate``).
+        """
+        if kwargs:
+            raise ParameterError(f"{type(self).__name__}.update takes epochs= and learning_rate= (fine-tuning), "
+                                 f"not {sorted(kwargs)}.")
+        epochs = check_int(epochs, "epochs", minimum=0)
+        if learning_rate is None:
+            learning_rate = self.learning_rate
+        elif isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or not learning_rate > 0:
+            raise ParameterError(f"learning_rate must be a positive number, got {learning_rate!r}.")
+        if epochs == 0:
+            return
+        if getattr(self, "is_global_", False):
+            ys = [self.series_[k].to_numpy() for k in self.ids_]
+            Xs = None if self.X_series_ is None else [self.X_series_[k].to_numpy() for k in self.ids_]
+            counts = [n_new.get(k, 0) for k in self.ids_]
+        else:
+            ys, Xs, counts = [self.y_.to_numpy()], None if self.X_ is None else [self.X_.to_numpy()], [n_new]
+        source = self._window_source(ys, Xs)[0]
+        starts = newest_window_starts(source.per_series, counts, self.batch_size)
+        # Exactly `epochs` epochs: early stopping cannot fire before `patience` epochs.
+        self._fit_networks(source, starts, np.arange(0), epochs=epochs, patience=epochs,
+                           learning_rate=learning_rate, restore_best_weights=False, reduce_lr_patience=None)
 
     def _wrapped_network(self, window, core_window, n_channels, out_steps, n_future, steps):
         from ..nn.wrappers import wrap_network
 
         core = self._build_network(core_window, n_channels, out_steps, n_future)
         return wrap_network(core, window, n_channels, out_steps, n_future, window_norm=self.scaler == "window",
-                            base=self.base, period=self.period_, steps=steps, core_window=core_window)
+                            base=self.base, period=self.period_, steps=steps, core_window=core_window,
+                            n_quantiles=self._n_quantiles())
 
     # -- prediction ------------------------------------------------------------
     def _predict(self, Y, XH, XF, horizon):
@@ -307,10 +436,116 @@ class NeuralForecaster(BaseForecaster):
         finally:
             del self._origin_scaler
 
+    # -- quantiles ---------------------------------------------------------------
+    @contextmanager
+    def _keeping_quantiles(self):
+        """Collect the (batch, horizon, n_quantiles) arrays behind the point forecasts made inside."""
+        if self.quantiles is None:
+            raise ParameterError(f"{type(self).__name__} was fitted without quantiles; fit with e.g. "
+                                 f"quantiles=(0.1, 0.5, 0.9) to forecast quantiles.")
+        self._quantile_sink = []
+        try:
+            yield self._quantile_sink
+        finally:
+            del self._quantile_sink
+
+    def _check_quantile_horizon(self, horizon):
+        if horizon is not None and horizon > self.horizon:
+            raise ParameterError(f"quantiles are trained for {self.horizon} step(s); horizon={horizon} would feed "
+                                 f"the median back and understate the spread. Fit with horizon={horizon}.")
+
+    def predict_quantiles(self, horizon=None, X=None, y=None) -> pd.DataFrame:
+        """Forecast quantiles of the next ``horizon`` values.
+
+        Parameters
+        ----------
+        horizon : int, optional
+            Steps ahead, at most the ``horizon`` the model was fitted with (default).
+        X, y
+            As for :meth:`predict`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One column per quantile of ``quantiles`` (named by the probability), indexed by the
+            future timestamps; the 0.5 column is :meth:`predict`'s forecast. Global models return
+            the long frame of :meth:`predict` (``id, timestamp, step``) with the quantile columns
+            in place of ``forecast``.
+        """
+        self._check_quantile_horizon(horizon)
+        with self._keeping_quantiles() as kept:
+            point = self.predict(horizon, X=X, y=y)
+        q = kept[-1]
+        columns = [float(v) for v in self.quantiles]
+        if isinstance(point, pd.DataFrame):
+            return pd.concat([point[["id", "timestamp", "step"]],
+                              pd.DataFrame(q.reshape(-1, len(columns)), columns=columns, index=point.index)], axis=1)
+        return pd.DataFrame(q[0], index=point.index, columns=columns)
+
+    def predict_quantiles_at(self, y, origins, horizon, X=None) -> np.ndarray:
+        """Quantile forecasts from many origins of one series, in one batched call (for backtests).
+
+        As :meth:`predict_at` (origin ``o`` forecasts ``y[o : o + horizon]`` from ``y[:o]``, no
+        refit), returning an array (n_origins, horizon, n_quantiles) whose last axis follows
+        ``quantiles``; its 0.5 slice equals :meth:`predict_at`.
+        """
+        self._check_quantile_horizon(horizon)
+        with self._keeping_quantiles() as kept:
+            point = self.predict_at(y, origins, horizon, X=X)
+        if not kept:  # no origins
+            return np.empty((*point.shape, self._n_quantiles()))
+        return np.concatenate(kept)
+
+    def predict_interval(self, horizon=None, coverage=0.9, X=None, y=None) -> pd.DataFrame:
+        """Median forecast with ``lower``/``upper`` bounds from the model's quantiles.
+
+        With ``quantiles``, the bounds are the quantiles ``(1 - coverage) / 2`` and
+        ``(1 + coverage) / 2`` the networks were trained for (0.8 -> 0.1 and 0.9), with no
+        calibration step; a coverage without its pair of quantiles raises ParameterError naming
+        the coverages available. Without ``quantiles``, split-conformal intervals as for every
+        forecaster (:meth:`BaseForecaster.predict_interval`, after :meth:`calibrate`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``forecast, lower, upper`` indexed by the future timestamps (global models:
+            ``id, timestamp, step, forecast, lower, upper``).
+        """
+        if self.quantiles is None:
+            return super().predict_interval(horizon=horizon, coverage=coverage, X=X, y=y)
+        from ..evaluation.conformal import check_coverage
+
+        coverage = check_coverage(coverage)
+        qs = [float(v) for v in self.quantiles]
+
+        def find(p):
+            return next((v for v in qs if abs(v - p) < 1e-9), None)
+
+        lower, upper = find((1 - coverage) / 2), find((1 + coverage) / 2)
+        if lower is None or upper is None:
+            available = sorted(round(1 - 2 * v, 10) for v in qs if v < 0.5 and find(1 - v) is not None)
+            raise ParameterError(f"coverage={coverage} needs the quantiles {(1 - coverage) / 2:g} and "
+                                 f"{(1 + coverage) / 2:g}; the model has {tuple(qs)}, which give coverage "
+                                 f"{available or 'none (no symmetric pair)'}. Fit with those quantiles.")
+        q = self.predict_quantiles(horizon, X=X, y=y)
+        out = q.drop(columns=qs).assign(forecast=q[0.5], lower=q[lower], upper=q[upper])
+        return out
+
     def _predict_scaled(self, Y, XH, XF, horizon, scaler):
-        """``scaler`` may hold one loc/scale or one per row (arrays of shape (batch, 1))."""
+        """Point forecasts (batch, horizon): the median of :meth:`_predict_quantiles_scaled`'s outputs
+        (the only output without ``quantiles``). Inside :meth:`_keeping_quantiles` the whole array
+        is kept as well."""
+        full = self._predict_quantiles_scaled(Y, XH, XF, horizon, scaler)
+        sink = getattr(self, "_quantile_sink", None)
+        if sink is not None:
+            sink.append(full)
+        return full[:, :, self._median_index()]
+
+    def _predict_quantiles_scaled(self, Y, XH, XF, horizon, scaler):
+        """Forecasts (batch, horizon, n_quantiles) in the units of ``Y``; ``scaler`` may hold one
+        loc/scale or one per row (arrays of shape (batch, 1))."""
         if self.difference:
-            last = Y[:, -1:]
+            last = Y[:, -1:, None]
             XH = None if XH is None else XH[:, 1:]
         Z = scaler.transform(self._changes(Y))
         past = Z[:, :, None]
@@ -321,47 +556,55 @@ class NeuralForecaster(BaseForecaster):
         per_member = len(self.networks_) // self.n_ensemble
         outs = []
         for m in range(self.n_ensemble):
-            out = scaler.inverse_transform(
-                self._run_strategy(past, XFs, horizon, self.networks_[m * per_member : (m + 1) * per_member]))
+            z = self._run_strategy(past, XFs, horizon, self.networks_[m * per_member : (m + 1) * per_member])
+            # The scale is increasing (affine, or log1p then affine), so quantiles map to quantiles.
+            out = scaler.inverse_transform(z.reshape(len(z), -1)).reshape(z.shape)
             outs.append(last + np.cumsum(out, axis=1) if self.difference else out)
-        # The median of the members' forecasts (Cortez et al., 2012, combine five networks this way).
+        # The median of the members' forecasts (Cortez et al., 2012, combine five networks this way);
+        # an elementwise median of sorted quantiles stays sorted.
         return outs[0] if len(outs) == 1 else np.median(np.stack(outs), axis=0)
 
     def _call(self, net, past, fut):
+        """Outputs (batch, steps, n_quantiles), each step's quantiles sorted."""
         from ..nn.training import predict_batched
 
         inputs = past if not self.n_future_ else [past, fut.astype(np.float32)]
-        return predict_batched(net, inputs).reshape(len(past), -1)
+        out = predict_batched(net, inputs).reshape(len(past), -1, self._n_quantiles())
+        # Quantile outputs can cross; sorting them (rearrangement, Chernozhukov et al., 2010) never
+        # raises the pinball loss. One output per step: nothing to sort.
+        return np.sort(out, axis=-1) if out.shape[-1] > 1 else out
 
     def _run_strategy(self, past, XFs, horizon, networks):
-        H, L = self.horizon, past.shape[1]
+        """Scaled forecasts (batch, horizon, n_quantiles); the median is what is fed back."""
+        H, L, med = self.horizon, past.shape[1], self._median_index()
         if self.strategy == "recursive":
             steps = []
             for h in range(horizon):
                 fut = XFs[:, h : h + 1] if self.n_future_ else None
-                z = self._call(networks[0], past, fut)
-                steps.append(z[:, 0])
+                z = self._call(networks[0], past, fut)[:, 0]
+                steps.append(z)
                 if h == horizon - 1:
                     break
-                row = z[:, :1] if XFs is None else np.column_stack([z[:, :1], XFs[:, h]])
+                row = z[:, med : med + 1] if XFs is None else np.column_stack([z[:, med : med + 1], XFs[:, h]])
                 past = np.concatenate([past[:, 1:], row[:, None, :].astype(np.float32)], axis=1)
-            return np.column_stack(steps)
+            return np.stack(steps, axis=1)
         blocks = []
         for start in range(0, horizon, H):  # beyond the trained horizon, whole blocks are fed back
             fut = XFs[:, start : start + H] if self.n_future_ else None
             if self.strategy == "mimo":
                 z = self._call(networks[0], past, fut)
             else:
-                z = np.column_stack([self._call(net, past, None if fut is None else fut[:, h : h + 1])[:, 0]
-                                     for h, net in enumerate(networks)])
+                z = np.concatenate([self._call(net, past, None if fut is None else fut[:, h : h + 1])
+                                    for h, net in enumerate(networks)], axis=1)
             blocks.append(z)
             if start + H < horizon:
-                rows = z[:, :, None] if XFs is None else np.concatenate([z[:, :, None], XFs[:, start : start + H]], axis=2)
+                point = z[:, :, med : med + 1]
+                rows = point if XFs is None else np.concatenate([point, XFs[:, start : start + H]], axis=2)
                 past = np.concatenate([past, rows.astype(np.float32)], axis=1)[:, -L:]
         return np.concatenate(blocks, axis=1)[:, :horizon]
 
     # -- many series -------------------------------------------------------------
-    def forecast_origins(self, series: dict, origins: dict, horizon: int) -> dict:
+    def forecast_origins(self, series: dict, origins: dict, horizon: int, quantiles: bool = False) -> dict:
         """Forecasts of a fitted global model from every origin of every series, in one batched call.
 
         Parameters
@@ -372,6 +615,9 @@ class NeuralForecaster(BaseForecaster):
             ``{id: positions}``: origin ``o`` forecasts ``series[id][o : o + horizon]``
             from ``series[id][:o]``.
         horizon : int
+        quantiles : bool, default False
+            Return the quantile forecasts of a model fitted with ``quantiles``: arrays
+            (n_origins, horizon, n_quantiles), the last axis following ``quantiles``.
 
         Returns
         -------
@@ -402,8 +648,14 @@ class NeuralForecaster(BaseForecaster):
                     XF.append(windows_at(Xv, n_fut, o))
         batch = Scaler(self._series_scaler())
         batch.loc_, batch.scale_ = np.concatenate(loc)[:, None], np.concatenate(scale)[:, None]
-        pred = self._predict_scaled(np.concatenate(Y), np.concatenate(XH) if XH else None,
-                                    np.concatenate(XF) if XF else None, horizon, batch)
+        inputs = (np.concatenate(Y), np.concatenate(XH) if XH else None, np.concatenate(XF) if XF else None)
+        if quantiles:
+            self._check_quantile_horizon(horizon)
+            with self._keeping_quantiles() as kept:
+                self._predict_scaled(*inputs, horizon, batch)
+            pred = kept[0]
+        else:
+            pred = self._predict_scaled(*inputs, horizon, batch)
         bounds = np.cumsum([0] + [len(origins[k]) for k in series])
         return {k: pred[bounds[i] : bounds[i + 1]] for i, k in enumerate(series)}
 

@@ -36,7 +36,7 @@ class RNNForecaster(NeuralForecaster):
         are learnable (see :func:`tsforecast.nn.rnn.chrono_init`). Not for
         SimpleRNN or peephole LSTM.
     strategy, scaler, difference, base, seasonal_period, n_ensemble, epochs, batch_size, learning_rate, optimizer,
-    weight_decay, loss, patience, restore_best_weights, reduce_lr_patience, validation_fraction, known_future, calendar, seed,
+    weight_decay, loss, quantiles, patience, restore_best_weights, reduce_lr_patience, validation_fraction, known_future, calendar, seed,
     verbose
         As for :class:`~tsforecast.models.narx_model.NARXForecaster`; default strategy ``'mimo'``.
     """
@@ -65,6 +65,7 @@ class RNNForecaster(NeuralForecaster):
         return build_rnn(window, n_channels, out_steps, n_future, cell=self.cell, units=self.units,
                          bidirectional=self.bidirectional, dropout=self.dropout,
                          recurrent_dropout=self.recurrent_dropout, l2=self.l2, head=self.head,
+                         n_quantiles=self._n_quantiles(),
                          **self._network_options())
 
     @classmethod

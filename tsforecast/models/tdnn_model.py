@@ -26,7 +26,7 @@ class TDNNForecaster(NeuralForecaster):
     activation : str
         Activation of the time-delay layers.
     horizon, strategy, scaler, difference, base, seasonal_period, n_ensemble, epochs, batch_size, learning_rate,
-    optimizer, clipnorm, weight_decay, loss, patience, restore_best_weights, reduce_lr_patience, validation_fraction,
+    optimizer, clipnorm, weight_decay, loss, quantiles, patience, restore_best_weights, reduce_lr_patience, validation_fraction,
     dropout, l2, known_future, calendar, seed, verbose
         As for :class:`~tsforecast.models.narx_model.NARXForecaster`; default strategy ``'mimo'``.
     """
@@ -44,7 +44,7 @@ class TDNNForecaster(NeuralForecaster):
 
         return build_tdnn(window, n_channels, out_steps, n_future, delays=self.delays, filters=self.filters,
                           n_layers=self.layers, dilation=self.dilation, activation=self.activation,
-                          dropout=self.dropout, l2=self.l2)
+                          dropout=self.dropout, l2=self.l2, n_quantiles=self._n_quantiles())
 
     @classmethod
     def _test_params(cls):

@@ -11,12 +11,16 @@ def make_inputs(window, n_channels, out_steps, n_future):
     return past, future
 
 
-def dense_head(features, future, out_steps, l2=0.0):
-    """Features (batch, d) [+ flattened future covariates] -> (batch, out_steps)."""
+def dense_head(features, future, out_steps, l2=0.0, n_quantiles=1):
+    """Features (batch, d) [+ flattened future covariates] -> (batch, out_steps * n_quantiles).
+
+    With quantiles the outputs are step-major: step 1's quantiles, then step 2's, ...
+    (see :func:`tsforecast.nn.training.pinball_loss`).
+    """
     if future is not None:
         features = layers.Concatenate()([features, layers.Flatten()(future)])
     reg = regularizers.L2(l2) if l2 else None
-    return layers.Dense(out_steps, kernel_regularizer=reg, name="forecast")(features)
+    return layers.Dense(out_steps * n_quantiles, kernel_regularizer=reg, name="forecast")(features)
 
 
 def model_from(past, future, output, name):

@@ -7,9 +7,9 @@ from .layers import TakeLags, TakeWindow
 
 
 def build_narx(window, n_channels, out_steps, n_future, *, lags, exog_lags, hidden=(32,),
-               activation="tanh", dropout=0.0, l2=0.0):
+               activation="tanh", dropout=0.0, l2=0.0, n_quantiles=1):
     """y_t = f(y_{t-l}, l in ``lags``; x_{t-1..t-q}): ``lags`` = the target taps (an int p means 1..p),
-    ``exog_lags`` = q taps per exogenous input."""
+    ``exog_lags`` = q taps per exogenous input; ``n_quantiles`` outputs per step (see :func:`dense_head`)."""
     past, future = make_inputs(window, n_channels, out_steps, n_future)
     if isinstance(lags, int):
         lags = list(range(1, lags + 1))
@@ -25,4 +25,4 @@ def build_narx(window, n_channels, out_steps, n_future, *, lags, exog_lags, hidd
         x = layers.Dense(units, activation=activation, kernel_regularizer=reg)(x)
         if dropout:
             x = layers.Dropout(dropout)(x)
-    return model_from(past, future, dense_head(x, future, out_steps, l2), "narx")
+    return model_from(past, future, dense_head(x, future, out_steps, l2, n_quantiles), "narx")

@@ -56,12 +56,14 @@ def chrono_init(layer, t_max):
 
 
 def build_rnn(window, n_channels, out_steps, n_future, *, cell="lstm", units=(32,), bidirectional=False,
-              dropout=0.0, recurrent_dropout=0.0, l2=0.0, head="dense", peephole=False, gate_init="unit"):
+              dropout=0.0, recurrent_dropout=0.0, l2=0.0, head="dense", peephole=False, gate_init="unit",
+              n_quantiles=1):
     """Encoder of stacked recurrent layers; ``head='dense'`` maps the last state to all steps,
     ``head='seq2seq'`` unrolls a recurrent decoder over the steps (fed known-future covariates).
 
     ``gate_init='chrono'`` applies :func:`chrono_init` (with ``t_max = window``) to the
     LSTM / GRU encoder layers; ``'unit'`` keeps the LSTM forget bias at 1 and Keras' GRU default.
+    ``n_quantiles`` outputs per step, step-major (see :func:`tsforecast.nn.heads.dense_head`).
     """
     if cell not in CELLS:
         raise ParameterError(f"cell must be one of {CELLS}, got {cell!r}.")
@@ -93,7 +95,7 @@ def build_rnn(window, n_channels, out_steps, n_future, *, cell="lstm", units=(32
     seq2seq = head == "seq2seq"
     encoded = encode(units[-1], x, False, seq2seq)
     if not seq2seq:
-        return model_from(past, future, dense_head(encoded, future, out_steps, l2), f"{cell}_dense")
+        return model_from(past, future, dense_head(encoded, future, out_steps, l2, n_quantiles), f"{cell}_dense")
 
     out, *states = encoded
     if bidirectional:  # forward states then backward states: join them pairwise
@@ -105,5 +107,6 @@ def build_rnn(window, n_channels, out_steps, n_future, *, cell="lstm", units=(32
         dec_in = layers.Concatenate()([dec_in, future])
     decoder = _recurrent(cell, dec_units, return_sequences=True, return_state=False, **opts)
     seq = decoder(dec_in, initial_state=states)
-    y = Squeeze()(layers.TimeDistributed(layers.Dense(1), name="forecast")(seq))
+    y = layers.TimeDistributed(layers.Dense(n_quantiles), name="forecast")(seq)
+    y = Squeeze()(y) if n_quantiles == 1 else layers.Flatten()(y)  # (batch, steps * quantiles), step-major
     return model_from(past, future, y, f"{cell}_seq2seq")

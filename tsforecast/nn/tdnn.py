@@ -12,9 +12,10 @@ def receptive_length(delays, n_layers, dilation):
 
 
 def build_tdnn(window, n_channels, out_steps, n_future, *, delays=3, filters=16, n_layers=2, dilation=1,
-               activation="tanh", dropout=0.0, l2=0.0):
+               activation="tanh", dropout=0.0, l2=0.0, n_quantiles=1):
     """Each Conv1D layer sees ``delays`` delayed outputs of the layer below (spaced ``dilation**i``),
-    with weights shared over time as in the classic TDNN (Waibel et al., 1989)."""
+    with weights shared over time as in the classic TDNN (Waibel et al., 1989); ``n_quantiles`` outputs
+    per step (see :func:`tsforecast.nn.heads.dense_head`)."""
     if receptive_length(delays, n_layers, dilation) > window:
         raise ParameterError(
             f"the TDNN sees {receptive_length(delays, n_layers, dilation)} steps but the window has only "
@@ -28,4 +29,4 @@ def build_tdnn(window, n_channels, out_steps, n_future, *, delays=3, filters=16,
                           kernel_regularizer=reg, name=f"delay_layer_{i}")(x)
         if dropout:
             x = layers.Dropout(dropout)(x)
-    return model_from(past, future, dense_head(layers.Flatten()(x), future, out_steps, l2), "tdnn")
+    return model_from(past, future, dense_head(layers.Flatten()(x), future, out_steps, l2, n_quantiles), "tdnn")

@@ -130,11 +130,51 @@ def make_optimizer(name, learning_rate, clipnorm, weight_decay=0.0):
     return keras.optimizers.get({"class_name": name, "config": config})
 
 
-def make_loss(name):
-    """The named loss averaged over rows with non-zero sample weight (padding rows weigh 0)."""
+@keras.saving.register_keras_serializable(package="tsforecast")
+def pinball_loss(y_true, y_pred, quantiles):
+    """Mean pinball (quantile) loss per row.
+
+    ``y_true`` (batch, steps); ``y_pred`` (batch, steps * len(quantiles)), step-major: step 1's
+    quantiles, then step 2's, ... The loss of quantile ``q`` at error ``e = y - f`` is
+    ``max(q e, (q - 1) e)``, minimised in expectation by the ``q``-quantile of ``y`` (Koenker &
+    Bassett, 1978). Returns (batch,): the mean over steps and quantiles.
+    """
+    q = keras.ops.convert_to_tensor(quantiles, dtype=y_pred.dtype)
+    y_true = keras.ops.cast(y_true, y_pred.dtype)
+    pred = keras.ops.reshape(y_pred, (keras.ops.shape(y_true)[0], keras.ops.shape(y_true)[1], len(quantiles)))
+    err = keras.ops.expand_dims(y_true, -1) - pred
+    return keras.ops.mean(keras.ops.maximum(q * err, (q - 1.0) * err), axis=(1, 2))
+
+
+@keras.saving.register_keras_serializable(package="tsforecast")
+class PinballLoss(keras.losses.Loss):
+    """:func:`pinball_loss` as a Keras loss (saved and loaded with its quantiles)."""
+
+    def __init__(self, quantiles, reduction="mean_with_sample_weight", name="pinball", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        self.quantiles = [float(q) for q in quantiles]
+
+    def call(self, y_true, y_pred):
+        return pinball_loss(y_true, y_pred, self.quantiles)
+
+    def get_config(self):
+        return {**super().get_config(), "quantiles": self.quantiles}
+
+
+def make_loss(name, quantiles=None):
+    """The named loss averaged over rows with non-zero sample weight (padding rows weigh 0);
+    with ``quantiles`` the pinball loss of those quantiles instead (:class:`PinballLoss`)."""
     if name not in LOSS_CLASSES:
         raise ParameterError(f"loss must be one of {LOSSES}, got {name!r}.")
+    if quantiles is not None:
+        return PinballLoss(quantiles)
     return LOSS_CLASSES[name](reduction="mean_with_sample_weight")
+
+
+def _per_row_metric(name, quantiles):
+    if quantiles is not None:
+        return keras.metrics.MeanMetricWrapper(pinball_loss, name="train_loss", quantiles=[float(q) for q in quantiles])
+    return keras.metrics.MeanMetricWrapper(PER_ROW_LOSSES[name], name="train_loss")
 
 
 def pad_to_batches(inputs, targets, batch_size):
@@ -209,10 +249,12 @@ class WindowBatches(keras.utils.PyDataset):
 
 def train_network(net, source, train_starts, val_starts, *, target_slice=slice(None), epochs=100, batch_size=32,
                   learning_rate=1e-3, optimizer="adam", clipnorm=None, weight_decay=0.0, loss="mse", patience=10, seed=0,
-                  verbose=0, jit_compile="auto", restore_best_weights=True, reduce_lr_patience=None, label=None):
+                  verbose=0, jit_compile="auto", restore_best_weights=True, reduce_lr_patience=None, label=None,
+                  quantiles=None):
     """Fit ``net`` on windows of a :class:`~tsforecast.windowing.WindowSource`.
 
-    ``weight_decay``: decoupled decay of the weights (see :func:`make_optimizer`).
+    ``weight_decay``: decoupled decay of the weights (see :func:`make_optimizer`). ``quantiles``:
+    train the outputs as those quantiles with the pinball loss instead of ``loss``.
     Early stopping watches the chronological validation windows (training loss
     when there are none); with ``restore_best_weights`` the weights of the best
     epoch are put back. ``reduce_lr_patience``: halve the learning rate after
@@ -231,9 +273,9 @@ def train_network(net, source, train_starts, val_starts, *, target_slice=slice(N
     has_val = len(val_starts) > 0
     # Keras averages an epoch's loss over batches weighted by their row count, padding rows
     # included; without validation windows, early stopping watches the exact weighted mean.
-    make_loss(loss)  # validates the name
-    metrics = None if has_val else [keras.metrics.MeanMetricWrapper(PER_ROW_LOSSES[loss], name="train_loss")]
-    net.compile(optimizer=make_optimizer(optimizer, learning_rate, clipnorm, weight_decay), loss=make_loss(loss),
+    loss_fn = make_loss(loss, quantiles)  # validates the name first
+    metrics = None if has_val else [_per_row_metric(loss, quantiles)]
+    net.compile(optimizer=make_optimizer(optimizer, learning_rate, clipnorm, weight_decay), loss=loss_fn,
                 weighted_metrics=metrics, jit_compile=jit_compile)
     monitor = "val_loss" if has_val else "train_loss"
     callbacks = [keras.callbacks.EarlyStopping(monitor=monitor, patience=patience,

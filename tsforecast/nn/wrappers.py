@@ -7,6 +7,7 @@ bookkeeping: the wrapped model still maps ``past[, future]`` windows to ``(batch
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import layers
 
 from .heads import make_inputs, model_from
@@ -28,7 +29,7 @@ def base_positions(window, steps, base, period):
 
 
 def wrap_network(core, window, n_channels, out_steps, n_future, *, window_norm=False, base=None, period=None,
-                 steps=None, core_window=None):
+                 steps=None, core_window=None, n_quantiles=1):
     """``core`` with optional per-window normalisation (RevIN-style) and a naive base added to its output.
 
     With ``window_norm`` each window's target channel is standardised by its own mean and spread
@@ -37,6 +38,7 @@ def wrap_network(core, window, n_channels, out_steps, n_future, *, window_norm=F
     With ``base`` the network forecasts the correction to the naive / seasonal-naive forecast.
     ``core_window`` (default ``window``): the core reads only the last ``core_window`` steps, so a
     recurrent network can unroll over a day while the seasonal base reaches a week back.
+    With ``n_quantiles`` outputs per step (step-major) every quantile of a step gets the step's base.
     """
     core_window = window if core_window is None else core_window
     if not window_norm and base is None and core_window == window:
@@ -49,7 +51,7 @@ def wrap_network(core, window, n_channels, out_steps, n_future, *, window_norm=F
     seen = x if core_window == window else TakeWindow(core_window)(x)
     out = core(seen if future is None else [seen, future])
     if base is not None:
-        out = layers.Add()([out, TakeSteps(base_positions(window, steps, base, period))(x)])
+        out = layers.Add()([out, TakeSteps(np.repeat(base_positions(window, steps, base, period), n_quantiles))(x)])
     if window_norm:
         out = Denormalize()([out, stats])
     return model_from(past, future, out, f"{core.name}_wrapped")
