@@ -9,6 +9,7 @@ reads the ``id`` column only.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +77,14 @@ def _check_columns(names, f, exog=(), required=LONG_COLUMNS, what="a batch input
         )
 
 
+def _runs(ids: pd.Series):
+    """First row of each run of equal ids in a block, and those ids (compared in one vectorised pass)."""
+    change = ids.ne(ids.shift()).to_numpy(dtype=bool)
+    starts = np.flatnonzero(change[1:]) + 1
+    starts = np.r_[0, starts] if len(ids) else starts
+    return starts, ids.iloc[starts].tolist()
+
+
 def scan_ids(files, exog=()) -> list:
     """Series ids in order, from the ``id`` column alone; checks each series' rows are contiguous.
 
@@ -84,10 +93,9 @@ def scan_ids(files, exog=()) -> list:
     seen, order = set(), []
     current, count = None, 0
     for block in read_blocks(files, columns=["id"], exog=exog):
-        ids = block["id"].to_numpy()
-        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-        lengths = np.diff(np.r_[starts, len(ids)])
-        for key, n in zip(ids[starts], lengths):
+        starts, keys = _runs(block["id"])
+        lengths = np.diff(np.r_[starts, len(block)])
+        for key, n in zip(keys, lengths.tolist()):
             if key == current:
                 count += n
                 continue
@@ -107,31 +115,92 @@ def scan_ids(files, exog=()) -> list:
     return order
 
 
+@dataclass
+class SeriesChunk:
+    """The rows of consecutive series of a long table, kept together in one frame.
+
+    Series ``i`` is ``keys[i]`` with the rows ``frame.iloc[bounds[i] : bounds[i + 1]]``.
+    """
+
+    frame: pd.DataFrame
+    keys: list
+    bounds: np.ndarray
+
+    def __len__(self):
+        return len(self.keys)
+
+    def rows(self, i) -> pd.DataFrame:
+        """The rows of series ``i``."""
+        return self.frame.iloc[self.bounds[i] : self.bounds[i + 1]]
+
+    def items(self) -> list:
+        """``[(id, rows), ...]``."""
+        return [(key, self.rows(i)) for i, key in enumerate(self.keys)]
+
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.bounds)
+
+    def select(self, keep) -> SeriesChunk:
+        """The chunk of the series where the boolean array ``keep`` is True."""
+        keep = np.asarray(keep, dtype=bool)
+        if keep.all():
+            return self
+        rows = np.repeat(keep, self.lengths())
+        return SeriesChunk(self.frame.iloc[np.flatnonzero(rows)].reset_index(drop=True),
+                           [k for k, ok in zip(self.keys, keep) if ok], np.r_[0, np.cumsum(self.lengths()[keep])])
+
+    @classmethod
+    def from_items(cls, items) -> SeriesChunk:
+        """A chunk from ``[(id, rows), ...]``."""
+        frames = [rows for _, rows in items]
+        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(LONG_COLUMNS))
+        return cls(frame, [key for key, _ in items], np.r_[0, np.cumsum([len(f) for f in frames])].astype(np.int64))
+
+
+def iter_chunks(files, chunk_size, exog=(), skip=()):
+    """Yield ``(index, SeriesChunk)`` for consecutive chunks of ``chunk_size`` series read from ``files``
+    (with the ``exog`` columns), block by block; a chunk whose index is in ``skip`` is read but not built
+    (``None``)."""
+    index, keys, lengths, pieces = 0, [], [], []
+
+    def chunk():
+        if index in skip:
+            return None
+        frame = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0].reset_index(drop=True)
+        return SeriesChunk(frame, keys, np.r_[0, np.cumsum(lengths)].astype(np.int64))
+
+    for block in read_blocks(files, exog=exog):
+        starts, ids = _runs(block["id"])
+        ends = np.r_[starts[1:], len(block)]
+        lo = 0  # first row of the block not yet in pieces
+        for s, e, key in zip(starts.tolist(), ends.tolist(), ids):
+            if s == 0 and keys and key == keys[-1]:
+                lengths[-1] += e  # the series goes on from the previous block
+                continue
+            if len(keys) == chunk_size:  # this series starts the next chunk
+                pieces.append(block.iloc[lo:s])
+                yield index, chunk()
+                index, keys, lengths, pieces, lo = index + 1, [], [], [], s
+            keys.append(key)
+            lengths.append(e - s)
+        pieces.append(block.iloc[lo:])
+    if keys:
+        yield index, chunk()
+
+
 def iter_series(files, exog=()):
     """Yield ``(id, rows)`` for each series, reading ``files`` block by block (with the ``exog`` columns)."""
-    carry_id, carry = None, []
-    for block in read_blocks(files, exog=exog):
-        ids = block["id"].to_numpy()
-        bounds = np.r_[np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]), len(ids)]
-        for s, e in zip(bounds[:-1], bounds[1:]):
-            key = ids[s]
-            if key != carry_id:
-                if carry:
-                    yield carry_id, _joined(carry)
-                carry_id, carry = key, []
-            carry.append(block.iloc[s:e])
-    if carry:
-        yield carry_id, _joined(carry)
-
-
-def _joined(parts):
-    # Most series sit inside one block; concatenating a single part would only cost time.
-    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    for _, chunk in iter_chunks(files, 1000, exog):
+        yield from chunk.items()
 
 
 def _timestamps(rows: pd.DataFrame, name: str) -> pd.Series:
     """The ``timestamp`` column parsed: integer steps stay integers, text becomes datetimes."""
     ts = rows["timestamp"]
+    if isinstance(ts.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(ts.dtype):
+        if ts.isna().any():  # parsed already (Parquet): only a missing one can be wrong
+            raise InvalidInputError(f"{name}: unparsable or missing timestamp {ts[ts.isna()].iloc[0]!r}.")
+        return ts
     steps = None if pd.api.types.is_numeric_dtype(ts) else integer_steps(ts)
     if steps is not None:
         return pd.Series(steps, index=rows.index)

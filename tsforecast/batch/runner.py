@@ -39,22 +39,24 @@ import pandas as pd
 
 from ..atomic import atomic_write_text
 from ..exceptions import ConfigError, InvalidInputError, ModelFileError
+from ..models.ar_batch import fit_each, predict_many
+from ..models.ar_model import ARForecaster
 from ..outputs import check_output_dir
 from ..registry import get_forecaster_class
 from ..tables import integer_steps, read_frame
-from ..validation import MissingValuesWarning
-from .io import FutureTable, iter_series, scan_ids, table_files, write_atomic
+from ..validation import MissingValuesWarning, future_index
+from .io import FutureTable, SeriesChunk, iter_chunks, scan_ids, table_files, write_atomic
 from .global_job import RECORD, GlobalRun
 from .job import BatchJob, load_job, model_digest
 from .progress import ChunkProgress, fit_progress, say
 from .series import (
     SERIES_ERRORS,
     check_future,
+    chunk_inputs,
     concat_forecasts,
     isolated,
     make_model,
     reason,
-    series_inputs,
     short_history,
 )
 from .store import ModelStore, model_folder
@@ -179,46 +181,92 @@ def _forecast_one(job: BatchJob, key, model, y, X) -> pd.DataFrame:
 
 def _stack(keys, frames) -> pd.DataFrame:
     """Per-series forecast frames (indexed by timestamp) as one long frame, built once from arrays."""
-    lengths = [len(f) for f in frames]
+    return _long_frame(keys, [f.index.to_numpy() for f in frames],
+                       {col: [f[col].to_numpy() for f in frames] for col in frames[0].columns})
+
+
+def _long_frame(keys, stamps, columns) -> pd.DataFrame:
+    """The long frame ``id, timestamp, step, <columns>`` of series ``keys`` with forecast timestamps ``stamps``
+    (one array per series) and ``columns`` ``{name: one array per series}``."""
+    lengths = [len(t) for t in stamps]
     out = {"id": np.repeat(np.asarray(keys, dtype=object), lengths),
-           "timestamp": np.concatenate([f.index.to_numpy() for f in frames]),
+           "timestamp": np.concatenate(stamps),
            "step": np.concatenate([np.arange(1, n + 1) for n in lengths])}
-    for col in frames[0].columns:
-        out[col] = np.concatenate([f[col].to_numpy() for f in frames])
+    for col, parts in columns.items():
+        out[col] = np.concatenate(parts)
     return pd.DataFrame(out)
 
 
+def _future_stamps(indexes, horizon) -> list:
+    """The ``horizon`` timestamps after each index (as ``predict`` stamps them), computed once per distinct end."""
+    cache, out = {}, []
+    for index in indexes:
+        key = (index[-1], index.dtype, getattr(index, "freq", None))
+        if key not in cache:
+            cache[key] = future_index(index, horizon).to_numpy()
+        out.append(cache[key])
+    return out
+
+
+def _batched_ar(job):
+    """The job's AR template when its series can be fitted with one batched solve per chunk, else None:
+    a registry ``ar`` fitted afresh (mode "fit") without exogenous or calendar inputs, or intervals."""
+    if job.saved_model or job.mode != "fit" or job.coverage is not None or job.exog:
+        return None
+    model = make_model(job)
+    return model if isinstance(model, ARForecaster) and not model._calendar() else None
+
+
+def _forecast_ar_many(job, template, series, errors, status) -> list:
+    """Fit the chunk's AR models together (:func:`~tsforecast.models.ar_batch.fit_each`: the same models as
+    one ``fit`` each, one batched least-squares solve) and forecast them in one recursion per order."""
+    models, failures = fit_each(template, {k: y for k, (y, _) in series.items()}, catch=SERIES_ERRORS)
+    errors.extend((key, reason(exc)) for key, exc in failures.items())
+    status["fitted"] += len(models)
+    if job.save_models is not None:
+        for key, model in models.items():
+            model.save(job.save_models / model_folder(key))
+            status["saved"].append(key)
+    if not models:
+        return []
+    fitted = list(models.values())
+    values = predict_many(fitted, job.horizon)
+    stamps = _future_stamps([m.y_.index for m in fitted], job.horizon)
+    return [_long_frame(list(models), stamps, {"forecast": list(values)})]
+
+
 def forecast_chunk(job: BatchJob, items, future=None) -> tuple:
-    """Forecasts and errors for one chunk ``[(id, rows), ...]``.
+    """Forecasts and errors for one chunk ``[(id, rows), ...]`` (or a :class:`~tsforecast.batch.io.SeriesChunk`).
 
     ``future``: ``{id: rows}`` of the job's future table for these series.
     Returns ``(forecasts, errors)``: DataFrames ``id, timestamp, step, forecast[, lower, upper]``
     and ``id, reason``. A series that cannot be forecast goes to ``errors``; the others go on.
     """
-    fc, err, _ = _run_chunk(job, items, future or {})
+    chunk = items if isinstance(items, SeriesChunk) else SeriesChunk.from_items(items)
+    fc, err, _ = _run_chunk(job, chunk, future or {})
     return fc, err
 
 
-def _run_chunk(job: BatchJob, items, future) -> tuple:
+def _run_chunk(job: BatchJob, chunk: SeriesChunk, future) -> tuple:
     """:func:`forecast_chunk`, plus what was done to the kept models: ``{"saved": [ids], "fitted": n, ...}``."""
-    errors, frames, series = [], [], {}
+    errors = []
     status = {"saved": [], "fitted": 0, "updated": 0, "kept": 0}
     if job.saved_model:
         saved_model(job.model, job.model_digest)  # a model that cannot load fails the job, not every series
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MissingValuesWarning)  # the job asked for interpolation
         if job.global_model:
-            items = _drop_short(job, items, errors)
-            clean = None if job.exog else _forecast_global_chunk(job, items)
+            chunk = _drop_short(job, chunk, errors)
+            clean = None if job.exog else _forecast_global_chunk(job, chunk)
             if clean is not None:
                 return clean, pd.DataFrame(errors, columns=["id", "reason"]), status
-        for key, rows in items:
-            try:
-                series[key] = series_inputs(job, key, rows, future.get(key))
-            except SERIES_ERRORS as exc:
-                errors.append((key, reason(exc)))
+        series, bad = chunk_inputs(job, chunk, future)
+        errors += bad
+    template = None if job.global_model else _batched_ar(job)
     if job.global_model:
         frames = _forecast_global(job, series, errors)
+    elif template is not None:
+        frames = _forecast_ar_many(job, template, series, errors, status)
     else:
         keys, parts = [], []
         for key, (y, X) in series.items():
@@ -244,27 +292,24 @@ def _too_short(n, L) -> str:
     return reason(short_history(n, L))
 
 
-def _drop_short(job, items, errors):
-    """Series with fewer rows than the global model's context go to ``errors``; the rest are returned."""
+def _drop_short(job, chunk, errors):
+    """Series with fewer rows than the global model's context go to ``errors``; the chunk of the rest is
+    returned."""
     L = saved_model(job.model, job.model_digest).context_length_
-    keep = []
-    for key, rows in items:
-        if len(rows) < L:
-            errors.append((key, _too_short(len(rows), L)))
-        else:
-            keep.append((key, rows))
-    return keep
+    n = chunk.lengths()
+    for i in np.flatnonzero(n < L):
+        errors.append((chunk.keys[i], _too_short(int(n[i]), L)))
+    return chunk.select(n >= L)
 
 
-def _forecast_global_chunk(job, items):
+def _forecast_global_chunk(job, chunk):
     """The whole chunk as one long frame in one ``predict`` call (validated in vectorised passes);
     None when any series is bad, so that the per-series route can name it and forecast the rest."""
-    if not items:
+    if not len(chunk):
         return concat_forecasts([])
     model = saved_model(job.model, job.model_digest)
-    frame = pd.concat([rows for _, rows in items], ignore_index=True)
     try:
-        return concat_forecasts([model.predict(job.horizon, y=frame)])
+        return concat_forecasts([model.predict(job.horizon, y=chunk.frame)])
     except SERIES_ERRORS:
         return None
 
@@ -291,9 +336,9 @@ def _forecast_global(job, series, errors):
     return isolated(predict, list(ok), errors)
 
 
-def _task(job, index, items, future):
-    fc, err, status = _run_chunk(job, items, future)
-    return index, len(items), fc, err, status
+def _task(job, index, chunk, future):
+    fc, err, status = _run_chunk(job, chunk, future)
+    return index, len(chunk), fc, err, status
 
 
 # -- execution back ends -------------------------------------------------------------
@@ -404,24 +449,15 @@ def part_path(output, index, fmt):
 
 
 def _chunks(files, chunk_size, skip, exog=(), future=None):
-    """``(index, [(id, rows), ...], {id: future rows})`` for every chunk not in ``skip``; skipped chunks are
-    read but not kept."""
-    items, index = [], 0
-    for key, rows in iter_series(files, exog):
-        if index not in skip:
-            items.append((key, rows))
-        else:
-            items.append(None)
-        if len(items) == chunk_size:
-            if index not in skip:
-                yield index, items, _future_rows(future, items)
-            items, index = [], index + 1
-    if items and index not in skip:
-        yield index, items, _future_rows(future, items)
+    """``(index, SeriesChunk, {id: future rows})`` for every chunk not in ``skip``; skipped chunks are read but
+    not kept."""
+    for index, chunk in iter_chunks(files, chunk_size, exog, skip):
+        if chunk is not None:
+            yield index, chunk, _future_rows(future, chunk.keys)
 
 
-def _future_rows(future, items) -> dict:
-    return {} if future is None else future.rows([key for key, _ in items])
+def _future_rows(future, keys) -> dict:
+    return {} if future is None else future.rows(keys)
 
 
 def _id_chunks(order, chunk_size, skip):

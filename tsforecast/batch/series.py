@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import ExogenousError, InvalidInputError, NotEnoughDataError, TSForecastError
-from ..validation import future_index
-from .io import rows_to_exog, rows_to_series
+from ..validation import check_index, future_index
+from .io import SeriesChunk, rows_to_exog, rows_to_series
 from .job import BatchJob
 
 # Data-dependent failures of one series; anything else stops the job.
@@ -36,6 +36,69 @@ def series_inputs(job: BatchJob, key, rows, future_rows=None):
                                     f"(dates or integer steps).")
         X = pd.concat([X, Xf[Xf.index > X.index[-1]]])
     return y, X
+
+
+def chunk_inputs(job: BatchJob, chunk: SeriesChunk, future=None):
+    """``({id: (y, X)}, [(id, reason)])``: :func:`series_inputs` of every series of a chunk, in order, and the
+    series that cannot be used. ``future``: ``{id: future rows}``.
+
+    Without exogenous columns, series whose rows are already clean (numbers, no gaps, timestamps at one
+    step, in order) are built from the chunk's columns at once, with one index per distinct time range;
+    the others go through :func:`series_inputs`, which names what is wrong or fills gaps.
+    """
+    future = future or {}
+    ready = {} if job.exog else _clean_series(chunk)
+    series, errors = {}, []
+    for i, key in enumerate(chunk.keys):
+        if i in ready:
+            series[key] = (ready[i], None)
+            continue
+        try:
+            series[key] = series_inputs(job, key, chunk.rows(i), future.get(key))
+        except SERIES_ERRORS as exc:
+            errors.append((key, reason(exc)))
+    return series, errors
+
+
+def _clean_series(chunk: SeriesChunk) -> dict:
+    """``{position: Series}`` of the chunk's series that :func:`~tsforecast.batch.io.rows_to_series` would
+    return unchanged from their rows: timestamps already parsed (dates) or integer steps, at one positive step,
+    and finite numbers. The index of each distinct (start, length, step) is checked once and shared."""
+    frame = chunk.frame
+    ts, values = frame["timestamp"], frame["value"]
+    if not len(chunk) or not pd.api.types.is_numeric_dtype(values.dtype):
+        return {}
+    if pd.api.types.is_datetime64_dtype(ts.dtype):  # tz-naive dates (an aware column takes the general route)
+        stamps = ts.to_numpy()
+        t = stamps.view(np.int64)
+        valid = ~np.isnat(stamps)
+    elif isinstance(ts.dtype, np.dtype) and ts.dtype.kind == "i":  # integer steps without missing ones
+        stamps = t = ts.to_numpy(dtype=np.int64)
+        valid = np.ones(len(t), dtype=bool)
+    else:
+        return {}
+    y = values.to_numpy(dtype=float, na_value=np.nan)
+    starts, n = chunk.bounds[:-1], chunk.lengths()
+    good = valid & np.isfinite(y)
+    # Steps within each series equal its first step (the step across two series is not compared).
+    d = np.r_[np.diff(t), 0]
+    step = d[starts]
+    same = d == np.repeat(step, n)
+    same[chunk.bounds[1:] - 1] = True
+    ok = (n >= 3) & (step > 0) & np.logical_and.reduceat(same, starts) & np.logical_and.reduceat(good, starts)
+    out, indexes = {}, {}
+    for i in np.flatnonzero(ok).tolist():
+        s, e = int(starts[i]), int(starts[i] + n[i])
+        shape = (int(t[s]), e - s, int(step[i]))
+        if shape not in indexes:
+            try:
+                indexes[shape] = check_index(pd.Index(stamps[s:e]))
+            except TSForecastError:
+                indexes[shape] = None  # e.g. integer steps of 2: the general route names the problem
+        if indexes[shape] is not None:
+            # What rows_to_series returns for these rows (fit and predict check the series again).
+            out[i] = pd.Series(y[s:e], index=indexes[shape], name=chunk.keys[i])
+    return out
 
 
 def check_future(key, model, index, X, horizon):

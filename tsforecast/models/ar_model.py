@@ -2,10 +2,13 @@
 
 The fitted model is a fixed-length linear filter, so forecasting needs only
 the last ``context_length_`` points and runs for a whole batch of origins as
-one matrix product per step ahead.
+one matrix product per step ahead. Many series are fitted at once by
+:func:`tsforecast.models.ar_batch.fit_many` (one batched least-squares solve).
 """
 
 from __future__ import annotations
+
+from contextvars import ContextVar
 
 import numpy as np
 
@@ -14,6 +17,28 @@ from ..exceptions import NotEnoughDataError, ParameterError
 from ..seasonality import SEASON_LAGS, season_lags
 from ..statsmodels_guard import FitWarning, statsmodels_guard  # noqa: F401  (FitWarning re-exported: old import path)
 from .transform import check_transform, forward, inverse
+
+
+# Set by tsforecast.models.ar_batch.fit_many: a list that collects (model, model-space y, lags) of fits whose
+# least-squares solve is done later for many series at once, instead of one statsmodels fit each.
+DEFERRED_SOLVES: ContextVar = ContextVar("tsforecast_ar_deferred_solves", default=None)
+
+
+def ar_recursion(Y: np.ndarray, coef: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Recursive AR forecasts from the histories ``Y`` (batch, >= p), in model space.
+
+    ``coef`` holds phi_1 .. phi_p, shared (p,) or one row per history (batch, p); ``known`` (batch, horizon)
+    is the part of each forecast that does not depend on y (intercept, exogenous terms).
+    """
+    horizon, p = known.shape[1], coef.shape[-1]
+    out = np.empty((len(Y), horizon))
+    # Newest-first lag buffer: column i holds y_{t-1-i}.
+    buf = Y[:, Y.shape[1] - p :][:, ::-1].astype(np.float64)
+    for j in range(horizon):
+        out[:, j] = known[:, j] + (buf @ coef if coef.ndim == 1 else np.einsum("bp,bp->b", buf, coef))
+        if p:
+            buf = np.column_stack([out[:, j], buf[:, :-1]])
+    return out
 
 
 def lagged_exog(X: np.ndarray, taps) -> np.ndarray:
@@ -80,7 +105,8 @@ class ARForecaster(BaseForecaster):
         ``x_{t-1}``, ...).
     results_ : statsmodels AutoRegResults
         The fit (not kept by ``save``/``load_model``; forecasts use only the
-        coefficients).
+        coefficients). Models fitted by :func:`~tsforecast.models.ar_batch.fit_many`
+        build it from the training series on first access.
     """
 
     _tags = {"exog": True}
@@ -138,8 +164,6 @@ class ARForecaster(BaseForecaster):
         return ([0] if self._known_future() else []) + list(range(1, self.exog_lags + 1))
 
     def _fit(self, y, X):
-        from statsmodels.tsa.ar_model import AutoReg, ar_select_order
-
         E = None if X is None else lagged_exog(X, self._taps())
         q = 0 if X is None else self.exog_lags
         y = forward(y, self.transform)
@@ -149,24 +173,59 @@ class ARForecaster(BaseForecaster):
                 f"ARForecaster with {n_coef} coefficients needs more than {max(self._max_order(), q) + n_coef} "
                 f"points, got {len(y)}; use a longer series or fewer lags / exogenous inputs."
             )
+        lags = self._lag_list()
+        deferred = DEFERRED_SOLVES.get()
+        if deferred is not None and E is None and lags:
+            deferred.append((self, y, lags))  # fit_many solves it together with the other series
+            return
+        self._fit_statsmodels(y, E, q, lags)
+
+    def _fit_statsmodels(self, y, E, q, lags):
+        """OLS by statsmodels on the model-space ``y``; ``lags`` None selects them by ``ic``."""
+        from statsmodels.tsa.ar_model import AutoReg, ar_select_order
+
         with statsmodels_guard("ARForecaster fit"):
-            if self._lag_list() is None:
+            if lags is None:
                 sel = ar_select_order(y, self.max_lags, ic=self.ic, trend=self.trend, exog=E,
                                       hold_back=max(self.max_lags, q), glob=False)
                 lags = [] if sel.ar_lags is None else list(sel.ar_lags)
-            else:
-                lags = self._lag_list()
             p = max(lags, default=0)
-            self.results_ = AutoReg(y, lags or 0, trend=self.trend, exog=E, hold_back=max(p, q)).fit()
-        params = np.asarray(self.results_.params, dtype=np.float64)
+            results = AutoReg(y, lags or 0, trend=self.trend, exog=E, hold_back=max(p, q)).fit()
+        self._set_params(results.model.ar_lags or [], results.params, q,
+                         None if E is None else E.shape[1] // len(self._taps()))
+        self._results_ = results
+
+    def _set_params(self, lags, params, q=0, n_exog=None):
+        """Fitted attributes from the OLS parameters in ``AutoReg`` order: [const], phi per lag, [beta]."""
+        params = np.asarray(params, dtype=np.float64)
         n_c, k = int(self.trend == "c"), len(lags)
-        self.order_, self.lags_ = p, [int(v) for v in self.results_.model.ar_lags or []]
+        p = max(lags, default=0)
+        self.order_, self.lags_ = int(p), [int(v) for v in lags]
         self.intercept_ = float(params[0]) if n_c else 0.0
         # Dense phi_1..phi_p (zeros off the lag set): forecasting stays one matrix product per step.
         self.coef_ = np.zeros(p)
         self.coef_[np.asarray(self.lags_, dtype=int) - 1] = params[n_c : n_c + k]
-        self.exog_coef_ = None if X is None else params[n_c + k :].reshape(len(self._taps()), X.shape[1])
+        self.exog_coef_ = None if n_exog is None else params[n_c + k :].reshape(len(self._taps()), n_exog)
         self.context_length_ = max(p, q, 1)
+
+    @property
+    def results_(self):
+        """The statsmodels ``AutoRegResults`` of the fit (see the class docstring)."""
+        if "_results_" not in self.__dict__:
+            n_fit = self.__dict__.get("_n_fit_")
+            if n_fit is None or getattr(self, "exog_coef_", None) is not None:
+                raise AttributeError(
+                    "results_ (the statsmodels fit) is not available: it is not kept by save/load_model and the "
+                    "model is not fitted. Fit the model (or refit it with update(..., refit=True)) to get it."
+                )
+            from statsmodels.tsa.ar_model import AutoReg
+
+            # A batched fit (fit_many) has the same coefficients; statsmodels refits the training part only,
+            # which update() keeps as the first n_fit points of y_.
+            y = forward(self.y_.to_numpy()[:n_fit], self.transform)
+            with statsmodels_guard("ARForecaster results_"):
+                self._results_ = AutoReg(y, self.lags_ or 0, trend=self.trend, hold_back=self.order_).fit()
+        return self._results_
 
     def _future_exog_steps(self, horizon):
         if getattr(self, "exog_coef_", None) is None:
@@ -175,21 +234,14 @@ class ARForecaster(BaseForecaster):
 
     def _predict(self, Y, XH, XF, horizon):
         Y = forward(Y, self.transform, "the history")
-        p, L = self.order_, Y.shape[1]
-        out = np.empty((len(Y), horizon))
+        L = Y.shape[1]
         known = np.full((len(Y), horizon), self.intercept_)
         if self.exog_coef_ is not None:
             Xall = XH if XF is None else np.concatenate([XH, XF], axis=1)
             # x_{T+j-l} for step j (0-based, forecast of y_{T+j}) sits at row L + j - l of Xall.
             rows = L + np.arange(horizon)[:, None] - np.asarray(self._taps())[None, :]
             known += np.einsum("bjtk,tk->bj", Xall[:, rows], self.exog_coef_)
-        # Newest-first lag buffer: column i holds y_{t-1-i}.
-        buf = Y[:, L - p :][:, ::-1].astype(np.float64)
-        for j in range(horizon):
-            out[:, j] = known[:, j] + buf @ self.coef_
-            if p:
-                buf = np.column_stack([out[:, j], buf[:, :-1]])
-        return inverse(out, self.transform)
+        return inverse(ar_recursion(Y, self.coef_, known), self.transform)
 
     def _get_state(self):
         arrays = {"coef": self.coef_}
