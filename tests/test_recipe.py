@@ -39,3 +39,14 @@ def test_recipe_seasons_and_windows_follow_the_frequency():
         index = pd.date_range("2005-06-07", periods=4, freq=freq)
         assert season_lags("season", index, n_train) == season
         assert season_lags("long_season", index, n_train) == long_season
+
+
+def test_every_dataset_forecasts_a_day_ahead_or_a_week_for_daily_data():
+    """The Cortez protocol's leads 1..24 everywhere (1..7 on daily data): no dataset falls back to one step."""
+    from tsforecast.datasets.catalog import dataset_info
+    from tsforecast.experiment.data import resolve_protocol
+
+    cfg = load_config(RECIPE, profile="full")
+    for run in cfg.runs:
+        info = dataset_info(run.dataset)
+        assert resolve_protocol(run.protocol, info)["horizon"] == (7 if info.frequency == "D" else 24), run.label
