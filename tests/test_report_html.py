@@ -386,3 +386,15 @@ def test_frequency_is_inferred_from_regular_timestamps():
     assert _frequency(pd.DatetimeIndex(list(stamps))) == "h"  # no freq set (as loaded from a long file)
     assert _frequency(stamps[[0, 1, 3, 4, 7]]) is None  # irregular: no step length to state
     assert _frequency(pd.RangeIndex(10)) is None
+
+
+def test_one_step_forecasts_are_drawn_as_one_visible_path(drawn):
+    index = pd.date_range("2024-01-01", periods=100, freq="h")
+    y = pd.Series(np.arange(100.0), index=index, name="y")
+    origins = index[59:99]  # origin = the last observed point; each forecasts the next step
+    fc = pd.DataFrame({"origin": origins, "step": 1, "timestamp": origins + index.freq, "y_true": 0.0,
+                       "y_pred": np.arange(60.0, 100.0) + 0.5, "model": "m"})
+    plots.plot_forecasts(y, fc, ["m"], 1, "unused.png", "t")
+    (fig,) = drawn
+    red = [line for line in fig.axes[0].get_lines() if line.get_label() == "forecast"]
+    assert len(red) == 1 and len(red[0].get_xdata()) == len(origins)  # every origin of the span, joined

@@ -89,7 +89,9 @@ def plot_forecasts(y: pd.Series, predictions: pd.DataFrame, models, horizon: int
     band = f"{level * 100:g}% interval" if level else "interval"
     for ax, (name, p, actual) in zip(axes, shown):
         ax.plot(actual.index, actual.to_numpy() / factor, color="black", lw=1.2, label="actual")
-        for i, (_, part) in enumerate(p.groupby("origin", sort=True)):
+        # One-step forecasts are one point per origin: join them into one path, or nothing would show.
+        paths = [p.sort_values("timestamp")] if horizon == 1 else [part for _, part in p.groupby("origin", sort=True)]
+        for i, part in enumerate(paths):
             ax.plot(part["timestamp"], part["y_pred"] / factor, color="tab:red", lw=1.2,
                     label="forecast" if i == 0 else None)
             if "lower" in part and part["lower"].notna().all():
