@@ -41,7 +41,8 @@ def table_files(path) -> list:
 
 
 def read_blocks(files, columns=None, rows=BLOCK_ROWS, exog=()):
-    """Yield DataFrames of at most ``rows`` rows from ``files``, in order; ``id`` as verbatim strings.
+    """Yield ``(block, starts, ids)`` from ``files``, in order: DataFrames of at most ``rows`` rows (``id`` as
+    verbatim strings), the first row of each run of equal ids in the block, and those ids.
 
     ``exog`` names the exogenous columns the table must hold besides ``id, timestamp, value``.
     An empty id is refused here: it cannot name a series in the output.
@@ -51,12 +52,14 @@ def read_blocks(files, columns=None, rows=BLOCK_ROWS, exog=()):
         wanted = columns or [*LONG_COLUMNS, *exog]  # not the pandas index columns a DataFrame.to_parquet adds
         seen = 0
         for block in iter_frames(f, rows, columns=wanted):
-            empty = blank(block[["id"]])["id"].to_numpy()
+            starts, ids = _runs(block["id"])
+            # All rows of a run share its id, so checking the first row of each run checks every row.
+            empty = blank(pd.DataFrame({"id": ids}, dtype=object))["id"].to_numpy()
             if empty.any():
-                row = seen + int(np.argmax(empty)) + 1
+                row = seen + int(starts[np.argmax(empty)]) + 1
                 raise DataFileError(f"{f}, data row {row}: id is empty; every row needs the id of its series.")
             seen += len(block)
-            yield block
+            yield block, starts, ids
 
 
 def _check_columns(names, f, exog=(), required=LONG_COLUMNS, what="a batch input"):
@@ -92,8 +95,7 @@ def scan_ids(files, exog=()) -> list:
     """
     seen, order = set(), []
     current, count = None, 0
-    for block in read_blocks(files, columns=["id"], exog=exog):
-        starts, keys = _runs(block["id"])
+    for block, starts, keys in read_blocks(files, columns=["id"], exog=exog):
         lengths = np.diff(np.r_[starts, len(block)])
         for key, n in zip(keys, lengths.tolist()):
             if key == current:
@@ -169,8 +171,7 @@ def iter_chunks(files, chunk_size, exog=(), skip=()):
         frame = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0].reset_index(drop=True)
         return SeriesChunk(frame, keys, np.r_[0, np.cumsum(lengths)].astype(np.int64))
 
-    for block in read_blocks(files, exog=exog):
-        starts, ids = _runs(block["id"])
+    for block, starts, ids in read_blocks(files, exog=exog):
         ends = np.r_[starts[1:], len(block)]
         lo = 0  # first row of the block not yet in pieces
         for s, e, key in zip(starts.tolist(), ends.tolist(), ids):

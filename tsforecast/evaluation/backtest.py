@@ -103,8 +103,8 @@ def score(actual, pred, names, y_train, seasonal_period, y_ref) -> pd.DataFrame:
     """Metrics overall (row ``"all"``) and per lead time (rows 1..h); an undefined metric gives NaN and a warning."""
     h = actual.shape[1]
     index = pd.Index(["all", *range(1, h + 1)], name="step", dtype=object)
-    table = pd.DataFrame(index=index, columns=list(names), dtype=np.float64)
-    for name in names:
+    values = np.full((h + 1, len(names)), np.nan)  # filled column by column, framed once
+    for j, name in enumerate(names):
         fn = METRICS[name]
         extra = {}
         if name == "mase":
@@ -112,12 +112,12 @@ def score(actual, pred, names, y_train, seasonal_period, y_ref) -> pd.DataFrame:
         elif name == "directional_accuracy":
             extra = {"y_ref": y_ref}
         try:
-            table.loc["all", name] = fn(actual, pred, **extra)
-            table.iloc[1:, table.columns.get_loc(name)] = fn(actual, pred, per_horizon=True, **extra)
+            values[0, j] = fn(actual, pred, **extra)
+            values[1:, j] = fn(actual, pred, per_horizon=True, **extra)
         except InvalidInputError as exc:
             warnings.warn(f"backtest: metric {name!r} is undefined here and set to NaN: {exc}", RuntimeWarning,
                           stacklevel=3)
-    return table
+    return pd.DataFrame(values, index=index, columns=list(names))
 
 
 def _score_origins(series: pd.Series, origins, pred, initial: int, names, seasonal_period: int):
