@@ -1,4 +1,6 @@
-"""Long memory: on a store-and-recall task LSTM and GRU remember a value ``delay`` steps back, SimpleRNN does not.
+"""Long memory: on a store-and-recall task LSTM and GRU remember a value ``delay`` steps back, SimpleRNN does not;
+a stateful LSTM carries a value across truncated-BPTT chunks that a window of the chunk's length cannot see;
+RTRL runs on the one-channel copy task.
 
 The task and scoring live in ``experiments/long_memory.py`` (see its docstring):
 the target is the input value seen at the one "store" step ``delay`` steps
@@ -120,3 +122,44 @@ def test_lstm_and_gru_remember_20_steps_back_simple_rnn_forgets(long_memory):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_lstm_and_gru_remember_50_steps_back_simple_rnn_forgets(seed):
     _assert_claim(_scores("jax" if HAS_JAX else "tensorflow", delay=50, seed=seed))
+
+
+def test_copy_task_is_the_recall_task_in_one_channel(long_memory):
+    y, X, targets = long_memory.recall_task(400, delay=9, period=15, seed=4, min_delay=3)
+    c, none, same = long_memory.copy_task(400, delay=9, period=15, seed=4, min_delay=3)
+    assert none is None
+    np.testing.assert_array_equal(same, targets)
+    stores = np.flatnonzero(X["store"].to_numpy())
+    delays = targets - stores
+    assert delays.min() >= 3 and delays.max() <= 9 and len(set(delays)) > 1
+    for t in range(400):  # brute force: marker before a store, the value at it and at its target
+        if t + 1 in stores:
+            assert c.iloc[t] == long_memory.MARKER
+        elif t in stores:
+            assert c.iloc[t] == X["value"].iloc[t]
+        else:
+            assert c.iloc[t] == y.iloc[t]
+    for s_, t in zip(stores, targets):
+        assert c.iloc[t] == c.iloc[s_] == X["value"].iloc[s_]
+
+
+def test_stateful_lstm_carries_a_value_past_its_chunk_that_a_window_as_long_cannot_see(long_memory):
+    # Delays 2..20, chunks (and windows) of 8 steps, scored on the targets more than 8 steps after
+    # their store: the window never holds the store, the stateful network must keep the value in its
+    # state across chunks (learnt on the short delays, where gradients reach the store).
+    kw = dict(delay=20, min_delay=2, period=24, seed=1, epochs=10, n_train=6_000, n_test=3_000, units=16,
+              batch_size=32, tbptt=8, lags=8, scored_delay=8)
+    stateful, window = long_memory.score("LSTMForecaster+stateful", **kw), long_memory.score("LSTMForecaster", **kw)
+    assert stateful < 0.5 and window > 0.9, (stateful, window)
+
+
+def test_rtrl_runs_on_the_copy_task_and_is_skipped_where_it_cannot(long_memory, monkeypatch, capsys):
+    kw = dict(delay=6, seed=0, epochs=1, n_train=600, n_test=300, units=4)
+    assert np.isfinite(long_memory.score("rtrl", task="copy", **kw))
+    assert np.isnan(long_memory.score("rtrl", task="recall", **kw))
+    assert "runs on --task copy" in capsys.readouterr().out
+    from tsforecast import registry
+
+    monkeypatch.delitem(registry.REGISTRY, "rtrl")
+    assert np.isnan(long_memory.score("rtrl", task="copy", **kw))
+    assert "not registered" in capsys.readouterr().out

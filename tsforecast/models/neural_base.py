@@ -268,6 +268,9 @@ class NeuralForecaster(BaseForecaster):
         self._train([y], None if X is None else [X])
 
     def _fit_global(self, series, Xs):
+        if self._stateful():
+            raise InvalidInputError("stateful=True trains on one long series (its state runs through it); fit one "
+                                    "series, or use stateful=False for many.")
         too_short = [k for k, s in series.items() if len(s) < self._min_length()]
         if too_short:
             raise NotEnoughDataError(
@@ -299,6 +302,8 @@ class NeuralForecaster(BaseForecaster):
             self.x_scale_ = np.where(sd > 0, sd, 1.0)
         else:
             self.x_loc_ = self.x_scale_ = None
+        if self._stateful():
+            return self._train_stateful(ys, Xs)
         source, window, core_window, n_future, n_channels = self._window_source(ys, Xs)
         train, val = source.split(self.validation_fraction)
         self.networks_, self.history_ = [], []
@@ -329,6 +334,75 @@ class NeuralForecaster(BaseForecaster):
                                      f"{window + out_steps + int(self.difference)} points to train on; got "
                                      f"{short + int(self.difference)}. Use fewer lags or a longer series.")
         return WindowSource(chans, window, out_steps, future), window, core_window, n_future, chans[0].shape[1]
+
+    # -- stateful networks (truncated BPTT) ------------------------------------------
+    def _stateful(self):
+        return bool(getattr(self, "stateful", False))
+
+    def _build_stateful_network(self, n_channels, out_steps, rows):
+        raise NotImplementedError  # recurrent subclasses with a `stateful` parameter provide it
+
+    def _stream_data(self, ys, Xs):
+        data = self._scaled_channels(ys, Xs, self.scalers_)[0].astype(np.float32)
+        chunk, out_steps = self._window_length(), self._out_steps()
+        if len(data) < chunk + out_steps + 1:
+            raise NotEnoughDataError(f"stateful training reads chunks of {chunk} steps (tbptt) and forecasts "
+                                     f"{out_steps}; the series needs at least {chunk + out_steps + 1 + int(self.difference)} "
+                                     f"points, got {len(data) + int(self.difference)}.")
+        return data, chunk, out_steps
+
+    def _train_stateful(self, ys, Xs):
+        """Truncated BPTT over parallel streams of the one series (:mod:`tsforecast.nn.streams`); the
+        stateless twin of each trained network is kept, to run over whole histories."""
+        from ..nn.streams import stream_layout
+
+        data, chunk, out_steps = self._stream_data(ys, Xs)
+        layout = stream_layout(len(data), chunk, self.batch_size, self.validation_fraction)
+        self.networks_, self.history_ = [], []
+        self._fit_stateful(data, chunk, out_steps, layout, None, epochs=self.epochs, patience=self.patience,
+                           learning_rate=self.learning_rate, restore_best_weights=self.restore_best_weights,
+                           reduce_lr_patience=self.reduce_lr_patience)
+        self.n_channels_, self.n_future_ = data.shape[1], 0
+        self.context_length_ = None  # the state is built over the whole history
+
+    def _fit_stateful(self, data, chunk, out_steps, layout, mask, **options):
+        """Train each member's stateful twin (new networks when ``networks_`` is empty, else fine-tuning
+        with the loss limited to ``mask``) and keep the weights in the stateless ``networks_``."""
+        from ..nn.training import train_stateful_network
+
+        fresh = not self.networks_
+        for member in range(self.n_ensemble):
+            seed = None if self.seed is None else self.seed + member
+            with _Seeded(seed):
+                twin = self._build_stateful_network(data.shape[1], out_steps, len(layout.starts))
+                if not fresh:
+                    twin.set_weights(self.networks_[member].get_weights())
+                hist = train_stateful_network(
+                    twin, data, out_steps, chunk, layout, optimizer=self.optimizer, clipnorm=self.clipnorm,
+                    weight_decay=self.weight_decay, loss=self.loss, quantiles=self.quantiles, verbose=self.verbose,
+                    mask=mask, label=f"[member {member + 1}/{self.n_ensemble}] " * (self.n_ensemble > 1)
+                    + type(self).__name__, **options)
+                if fresh:
+                    self.networks_.append(self._build_stateful_network(data.shape[1], out_steps, None))
+            self.networks_[member].set_weights(twin.get_weights())
+            losses = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+            if fresh:
+                self.history_.append(losses)
+            else:
+                for k, vals in losses.items():
+                    self.history_[member].setdefault(f"update_{k}", []).extend(vals)
+
+    def _predict_origins(self, values, Xv, origins, n_fut, horizon):
+        """A stateful model forecasts every origin from one run over the series up to the last origin
+        (the state after ``o`` steps is the state of ``predict(y=y[:o])``)."""
+        if not self._stateful() or horizon > self.horizon:
+            return super()._predict_origins(values, Xv, origins, n_fut, horizon)
+        end, scaler = int(origins.max()), self.scalers_[0]
+        past, _ = self._network_inputs(values[None, :end], None if Xv is None else Xv[None, :end], None, scaler)
+        at = origins - 1 - int(bool(self.difference))  # the step that ends each origin's history
+        last = values[origins - 1][:, None, None] if self.difference else None
+        return self._point(self._combine_members(
+            lambda nets: self._sequence_outputs(nets[0], past)[0, at, :horizon], scaler, last))
 
     def _target_slices(self):
         """``(target_slice, steps)`` per network of one ensemble member: one network per step (direct)
@@ -400,6 +474,18 @@ class NeuralForecaster(BaseForecaster):
             counts = [n_new.get(k, 0) for k in self.ids_]
         else:
             ys, Xs, counts = [self.y_.to_numpy()], None if self.X_ is None else [self.X_.to_numpy()], [n_new]
+        if self._stateful():
+            from ..nn.streams import stream_layout
+
+            data, chunk, out_steps = self._stream_data(ys, Xs)
+            n = len(data)
+            # Steps whose targets reach a new point (at least a batch of them); the state still runs
+            # over the whole series, so it is warm where the loss is taken.
+            mask = np.arange(n) >= n - out_steps - max(counts[0], self.batch_size)
+            self._fit_stateful(data, chunk, out_steps, stream_layout(n, chunk, self.batch_size), mask,
+                               epochs=epochs, patience=epochs, learning_rate=learning_rate,
+                               restore_best_weights=False, reduce_lr_patience=None)
+            return
         source = self._window_source(ys, Xs)[0]
         starts = newest_window_starts(source.per_series, counts, self.batch_size)
         # Exactly `epochs` epochs: early stopping cannot fire before `patience` epochs.
@@ -533,9 +619,12 @@ class NeuralForecaster(BaseForecaster):
 
     def _predict_scaled(self, Y, XH, XF, horizon, scaler):
         """Point forecasts (batch, horizon): the median of :meth:`_predict_quantiles_scaled`'s outputs
-        (the only output without ``quantiles``). Inside :meth:`_keeping_quantiles` the whole array
-        is kept as well."""
-        full = self._predict_quantiles_scaled(Y, XH, XF, horizon, scaler)
+        (the only output without ``quantiles``)."""
+        return self._point(self._predict_quantiles_scaled(Y, XH, XF, horizon, scaler))
+
+    def _point(self, full):
+        """The median slice of forecasts (batch, horizon, n_quantiles); inside
+        :meth:`_keeping_quantiles` the whole array is kept as well."""
         sink = getattr(self, "_quantile_sink", None)
         if sink is not None:
             sink.append(full)
@@ -544,19 +633,28 @@ class NeuralForecaster(BaseForecaster):
     def _predict_quantiles_scaled(self, Y, XH, XF, horizon, scaler):
         """Forecasts (batch, horizon, n_quantiles) in the units of ``Y``; ``scaler`` may hold one
         loc/scale or one per row (arrays of shape (batch, 1))."""
+        past, XFs = self._network_inputs(Y, XH, XF, scaler)
+        return self._combine_members(lambda nets: self._run_strategy(past, XFs, horizon, nets), scaler,
+                                     Y[:, -1:, None] if self.difference else None)
+
+    def _network_inputs(self, Y, XH, XF, scaler):
+        """Histories as the networks read them: ``past`` (batch, time, channels) float32 and the
+        scaled future covariates (or None)."""
         if self.difference:
-            last = Y[:, -1:, None]
-            XH = None if XH is None else XH[:, 1:]
-        Z = scaler.transform(self._changes(Y))
-        past = Z[:, :, None]
+            XH = None if XH is None else XH[:, 1:]  # a difference at t pairs with X at t
+        past = scaler.transform(self._changes(Y))[:, :, None]
         if XH is not None:
             past = np.concatenate([past, (XH - self.x_loc_) / self.x_scale_], axis=2)
         XFs = None if XF is None else (XF - self.x_loc_) / self.x_scale_
-        past = past.astype(np.float32)
+        return past.astype(np.float32), XFs
+
+    def _combine_members(self, run, scaler, last):
+        """``run(networks)`` per ensemble member (scaled outputs (batch, horizon, n_quantiles)), back in
+        the data's units (summed onto ``last`` with ``difference``), combined by their median."""
         per_member = len(self.networks_) // self.n_ensemble
         outs = []
         for m in range(self.n_ensemble):
-            z = self._run_strategy(past, XFs, horizon, self.networks_[m * per_member : (m + 1) * per_member])
+            z = run(self.networks_[m * per_member : (m + 1) * per_member])
             # The scale is increasing (affine, or log1p then affine), so quantiles map to quantiles.
             out = scaler.inverse_transform(z.reshape(len(z), -1)).reshape(z.shape)
             outs.append(last + np.cumsum(out, axis=1) if self.difference else out)
@@ -565,14 +663,25 @@ class NeuralForecaster(BaseForecaster):
         return outs[0] if len(outs) == 1 else np.median(np.stack(outs), axis=0)
 
     def _call(self, net, past, fut):
-        """Outputs (batch, steps, n_quantiles), each step's quantiles sorted."""
+        """Outputs (batch, steps, n_quantiles), each step's quantiles sorted; a stateful model's from
+        the state after the whole history."""
         from ..nn.training import predict_batched
 
+        if self._stateful():
+            return self._sequence_outputs(net, past)[:, -1]
         inputs = past if not self.n_future_ else [past, fut.astype(np.float32)]
-        out = predict_batched(net, inputs).reshape(len(past), -1, self._n_quantiles())
+        return self._sorted(predict_batched(net, inputs).reshape(len(past), -1, self._n_quantiles()))
+
+    @staticmethod
+    def _sorted(out):
         # Quantile outputs can cross; sorting them (rearrangement, Chernozhukov et al., 2010) never
         # raises the pinball loss. One output per step: nothing to sort.
         return np.sort(out, axis=-1) if out.shape[-1] > 1 else out
+
+    def _sequence_outputs(self, net, past):
+        """A stateful model's forecasts after every step of ``past``: (batch, time, steps, n_quantiles)."""
+        out = np.asarray(net.predict_on_batch(past))  # one call: the sequence is the whole history
+        return self._sorted(out.reshape(*past.shape[:2], -1, self._n_quantiles()))
 
     def _run_strategy(self, past, XFs, horizon, networks):
         """Scaled forecasts (batch, horizon, n_quantiles); the median is what is fed back."""
@@ -600,7 +709,9 @@ class NeuralForecaster(BaseForecaster):
             if start + H < horizon:
                 point = z[:, :, med : med + 1]
                 rows = point if XFs is None else np.concatenate([point, XFs[:, start : start + H]], axis=2)
-                past = np.concatenate([past, rows.astype(np.float32)], axis=1)[:, -L:]
+                past = np.concatenate([past, rows.astype(np.float32)], axis=1)
+                if not self._stateful():  # a stateful network reads the whole history
+                    past = past[:, -L:]
         return np.concatenate(blocks, axis=1)[:, :horizon]
 
     # -- many series -------------------------------------------------------------

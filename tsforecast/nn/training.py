@@ -137,13 +137,14 @@ def pinball_loss(y_true, y_pred, quantiles):
     ``y_true`` (batch, steps); ``y_pred`` (batch, steps * len(quantiles)), step-major: step 1's
     quantiles, then step 2's, ... The loss of quantile ``q`` at error ``e = y - f`` is
     ``max(q e, (q - 1) e)``, minimised in expectation by the ``q``-quantile of ``y`` (Koenker &
-    Bassett, 1978). Returns (batch,): the mean over steps and quantiles.
+    Bassett, 1978). Returns (batch,): the mean over steps and quantiles. Leading axes beyond the
+    batch (a stateful network's time axis) are kept: (batch, time, steps) -> (batch, time).
     """
     q = keras.ops.convert_to_tensor(quantiles, dtype=y_pred.dtype)
     y_true = keras.ops.cast(y_true, y_pred.dtype)
-    pred = keras.ops.reshape(y_pred, (keras.ops.shape(y_true)[0], keras.ops.shape(y_true)[1], len(quantiles)))
+    pred = keras.ops.reshape(y_pred, tuple(keras.ops.shape(y_true)) + (len(quantiles),))
     err = keras.ops.expand_dims(y_true, -1) - pred
-    return keras.ops.mean(keras.ops.maximum(q * err, (q - 1.0) * err), axis=(1, 2))
+    return keras.ops.mean(keras.ops.maximum(q * err, (q - 1.0) * err), axis=(-2, -1))
 
 
 @keras.saving.register_keras_serializable(package="tsforecast")
@@ -269,8 +270,27 @@ def train_network(net, source, train_starts, val_starts, *, target_slice=slice(N
     name), unless :func:`progress_enabled` says no; ``verbose >= 1`` shows
     Keras's own progress instead.
     """
-    use_compilation_cache()
     has_val = len(val_starts) > 0
+    callbacks = _prepare(net, has_val, learning_rate=learning_rate, optimizer=optimizer, clipnorm=clipnorm,
+                         weight_decay=weight_decay, loss=loss, quantiles=quantiles, patience=patience,
+                         restore_best_weights=restore_best_weights, reduce_lr_patience=reduce_lr_patience,
+                         verbose=verbose, label=label, epochs=epochs, jit_compile=jit_compile)
+    train = WindowBatches(source, train_starts, batch_size, target_slice, seed=seed)
+    val = None
+    if has_val:
+        # Few, equal validation batches: one compiled shape, and the per-batch means average
+        # (almost) to the mean over all validation windows.
+        n_val = len(val_starts)
+        val = WindowBatches(source, val_starts, -(-n_val // -(-n_val // VAL_BATCH)), target_slice)
+    # The batches shuffle themselves (seeded); Keras's shuffle would only reorder whole batches.
+    return net.fit(train, validation_data=val, shuffle=False, epochs=epochs, callbacks=callbacks, verbose=verbose)
+
+
+def _prepare(net, has_val, *, learning_rate, optimizer, clipnorm, weight_decay, loss, quantiles, patience,
+             restore_best_weights, reduce_lr_patience, verbose, label, epochs, jit_compile):
+    """Compile ``net`` and return the callbacks every training run uses (early stopping, the
+    optional learning-rate schedule, progress lines)."""
+    use_compilation_cache()
     # Keras averages an epoch's loss over batches weighted by their row count, padding rows
     # included; without validation windows, early stopping watches the exact weighted mean.
     loss_fn = make_loss(loss, quantiles)  # validates the name first
@@ -285,14 +305,36 @@ def train_network(net, source, train_starts, val_starts, *, target_slice=slice(N
                                                            min_lr=learning_rate / 64))
     if verbose == 0 and progress_enabled():
         callbacks.append(FitProgress(label or net.name, epochs))
-    train = WindowBatches(source, train_starts, batch_size, target_slice, seed=seed)
+    return callbacks
+
+
+def train_stateful_network(net, data, out_steps, chunk, layout, *, epochs=100, learning_rate=1e-3, optimizer="adam",
+                           clipnorm=None, weight_decay=0.0, loss="mse", quantiles=None, patience=10, verbose=0,
+                           jit_compile="auto", restore_best_weights=True, reduce_lr_patience=None, label=None,
+                           mask=None):
+    """Fit a stateful network by truncated backpropagation through time over parallel streams.
+
+    ``net`` maps (rows, time, channels) to (rows, time, out_steps * n_quantiles) with stateful
+    recurrent layers built for ``len(layout.starts)`` rows; ``data`` (n, channels) is the scaled
+    series and ``layout`` a :func:`tsforecast.nn.streams.stream_layout`. Each epoch starts from zero
+    states and feeds the chunks in order (no shuffling: the order is the state); validation goes on
+    from the state where training stopped. ``mask`` (n,) limits the loss to the steps it marks
+    (fine-tuning). Other options as :func:`train_network`.
+    """
+    from .streams import ResetStates, StreamBatches
+
+    has_val = layout.n_val_chunks > 0
+    callbacks = [ResetStates()] + _prepare(
+        net, has_val, learning_rate=learning_rate, optimizer=optimizer, clipnorm=clipnorm,
+        weight_decay=weight_decay, loss=loss, quantiles=quantiles, patience=patience,
+        restore_best_weights=restore_best_weights, reduce_lr_patience=reduce_lr_patience, verbose=verbose,
+        label=label, epochs=epochs, jit_compile=jit_compile)
+    train = StreamBatches(data, out_steps, chunk, layout.starts, layout.n_chunks, layout.train_end, mask)
     val = None
     if has_val:
-        # Few, equal validation batches: one compiled shape, and the per-batch means average
-        # (almost) to the mean over all validation windows.
-        n_val = len(val_starts)
-        val = WindowBatches(source, val_starts, -(-n_val // -(-n_val // VAL_BATCH)), target_slice)
-    # The batches shuffle themselves (seeded); Keras's shuffle would only reorder whole batches.
+        rows = np.full(len(layout.starts), len(data))  # rows past the end read zeros and weigh 0
+        rows[-1] = layout.train_end
+        val = StreamBatches(data, out_steps, chunk, rows, layout.n_val_chunks, len(data))
     return net.fit(train, validation_data=val, shuffle=False, epochs=epochs, callbacks=callbacks, verbose=verbose)
 
 
