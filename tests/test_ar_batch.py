@@ -24,6 +24,7 @@ from tsforecast.exceptions import ExogenousError, NotEnoughDataError, ParameterE
 from tsforecast.models.ar_batch import fit_each, fit_many, predict_many, solve_ar
 from tsforecast.models.ar_model import ARForecaster
 from tsforecast.persistence import load_model
+from tsforecast.threads import blas_threads
 
 DATA_DIR = os.environ.get("TSFORECAST_DATA_DIR")
 MILAN = "milan_ferreira2023_hourly_281cells.csv"
@@ -44,7 +45,8 @@ def statsmodels_params(y, lags, trend, transform):
     """[const,] phi per lag: statsmodels AutoReg on the (transformed) series, as ARForecaster fits it."""
     v = y.to_numpy()
     v = np.log(v) if transform == "log" else np.log1p(v) if transform == "log1p" else v
-    return AutoReg(v, list(lags), trend=trend, hold_back=max(lags)).fit().params
+    with blas_threads(1):  # as ARForecaster fits (threads only thrash on these small problems)
+        return AutoReg(v, list(lags), trend=trend, hold_back=max(lags)).fit().params
 
 
 def assert_params_close(model, params, trend, rtol=1e-8):

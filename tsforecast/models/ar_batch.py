@@ -4,17 +4,18 @@
 forecasters. For an :class:`~tsforecast.models.ar_model.ARForecaster` with fixed lags (an order, a lag set
 or a season) and no exogenous inputs, every series goes through the model's own ``fit`` (validation,
 missing values, transform, length checks), but the least-squares problems are collected and solved
-together by :func:`solve_ar`, per group of series with the same lags and length; the parameters equal
+together by :func:`solve_ar`, per group of series with the same lags; the parameters equal
 statsmodels ``AutoReg`` on each series (to about 1e-12 relative on real traffic). Everything else
 (``lags="auto"``, exogenous or calendar inputs, other models, and any series whose batched solve is not
 accurate enough) is fitted one series at a time, exactly as ``fit`` does. :func:`predict_many` forecasts
 many fitted AR models from the ends of their training series in one recursion per order.
 
 The solve: each series is centred (with a constant) and scaled, its design is built from shifted copies of
-the series, and the normal equations of a block of series are formed with one stacked matrix product and
-solved, then corrected by one step of iterative refinement on the residuals (corrected semi-normal
-equations). The size of that correction measures the accuracy: a series where it is not tiny (an
-ill-conditioned or singular design, e.g. a constant series) is refitted by statsmodels.
+the series, and the normal equations of a block of series (of any lengths: shorter designs are padded with
+zero rows, which change nothing) are formed with one stacked matrix product and solved, then corrected by
+one step of iterative refinement on the residuals (corrected semi-normal equations). The size of that
+correction measures the accuracy: a series where it is not tiny (an ill-conditioned or singular design,
+e.g. a constant series) is refitted by statsmodels.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import numpy as np
 from sklearn.base import clone
 
 from ..exceptions import ExogenousError, TSForecastError
-from ..threads import blas_threads
 from .ar_model import DEFERRED_SOLVES, ARForecaster, ar_recursion
 from .transform import forward, inverse
 
@@ -99,33 +99,33 @@ def fit_each(template, series: dict, X: dict | None = None, *, missing: str = "r
 
 
 def _solve_pending(pending, failures, catch, key_of):
-    """Finish the deferred AR fits: batched solves per (lags, trend, length), statsmodels for the rest."""
+    """Finish the deferred AR fits: batched solves per (lags, trend), statsmodels for the rest."""
     groups = {}
     for model, y, lags in pending:
-        groups.setdefault((tuple(lags), model.trend, len(y)), []).append((model, y))
-    with blas_threads(1):  # small products: threads cost more than they save (and workers run in parallel)
-        for (lags, trend, _), items in groups.items():
-            params, ok = solve_ar(np.stack([y for _, y in items]), lags, trend)
-            for (model, y), row, good in zip(items, params, ok):
-                try:
-                    if good:
-                        model._set_params(lags, row)
-                        model._n_fit_ = len(y)  # results_ refits these points on demand
-                    else:
-                        model._fit_statsmodels(y, None, 0, list(lags))
-                except catch as exc:
-                    failures[key_of[id(model)]] = exc
+        groups.setdefault((tuple(lags), model.trend), []).append((model, y))
+    for (lags, trend), items in groups.items():
+        params, ok = solve_ar([y for _, y in items], lags, trend)
+        for (model, y), row, good in zip(items, params, ok):
+            try:
+                if good:
+                    model._set_params(lags, row)
+                    model._n_fit_ = len(y)  # results_ refits these points on demand
+                else:
+                    model._fit_statsmodels(y, None, 0, list(lags))
+            except catch as exc:
+                failures[key_of[id(model)]] = exc
 
 
-def solve_ar(Y: np.ndarray, lags, trend: str = "c"):
-    """Least-squares AR parameters of many series of equal length, as ``AutoReg`` computes them one by one.
+def solve_ar(Y, lags, trend: str = "c"):
+    """Least-squares AR parameters of many series, as ``AutoReg`` computes them one by one.
 
     Parameters
     ----------
-    Y : ndarray of shape (n_series, n)
-        The series (in model space), one per row.
+    Y : ndarray of shape (n_series, n), or sequence of 1-D arrays
+        The series (in model space): rows of one array, or arrays of any lengths.
     lags : sequence of int
-        Lags with a coefficient (sorted, positive); the first ``max(lags)`` points of each series are held back.
+        Lags with a coefficient (at least one; sorted, positive); the first ``max(lags)`` points of each series
+        are held back.
     trend : {"c", "n"}
         With or without a constant.
 
@@ -135,31 +135,48 @@ def solve_ar(Y: np.ndarray, lags, trend: str = "c"):
         ``[const,] phi_l for l in lags`` per series (``AutoReg`` order).
     ok : ndarray of bool, shape (n_series,)
         False where the batched solve is not accurate enough (singular or ill-conditioned design, constant or
-        non-finite series); solve those one by one.
+        non-finite series, no more rows than parameters); solve those one by one.
+
+    Notes
+    -----
+    Series are solved in blocks of similar length, longest first. In a block, a shorter series' design is
+    padded with rows of zeros, which add nothing to its normal equations: its answer is its own.
     """
-    Y = np.asarray(Y, dtype=np.float64)
+    series = [np.asarray(y, dtype=np.float64) for y in Y]
     lags = [int(v) for v in lags]
-    m, n = Y.shape
-    n_c = int(trend == "c")
+    p, n_c = max(lags), int(trend == "c")
     k = n_c + len(lags)
-    rows = n - max(lags)
-    params = np.full((m, k), np.nan)
-    ok = np.zeros(m, dtype=bool)
-    if rows <= k:
-        return params, ok
-    step = max(1, BLOCK_BYTES // (8 * (k + 1) * rows))
-    for s in range(0, m, step):
-        params[s : s + step], ok[s : s + step] = _solve_block(Y[s : s + step], lags, n_c)
+    lengths = np.array([len(y) for y in series], dtype=np.int64)
+    params = np.full((len(series), k), np.nan)
+    ok = np.zeros(len(series), dtype=bool)
+    todo = np.flatnonzero(lengths - p > k)
+    todo = todo[np.argsort(-lengths[todo], kind="stable")]
+    start = 0
+    while start < len(todo):
+        rows = int(lengths[todo[start]]) - p
+        block = todo[start : start + max(1, BLOCK_BYTES // (8 * (k + 1) * rows))]
+        params[block], ok[block] = _solve_block([series[i] for i in block], lengths[block], lags, n_c)
+        start += len(block)
     return params, ok
 
 
-def _solve_block(Y, lags, n_c):
-    b, n = Y.shape
+def _solve_block(series, lengths, lags, n_c):
+    b, n = len(series), int(lengths.max())
     p, k = max(lags), n_c + len(lags)
+    ragged = bool((lengths != n).any())
+    if ragged:  # each series right-aligned, after zeros
+        Y = np.zeros((b, n))
+        for i, y in enumerate(series):
+            Y[i, n - len(y) :] = y
+        valid = np.arange(n)[None, :] >= (n - lengths)[:, None]
+    else:
+        Y = np.stack(series)
     # Centre (with a constant, only the intercept changes) and scale, so the normal equations are well scaled.
-    mu = Y.mean(axis=1, keepdims=True) if n_c else np.zeros((b, 1))
+    mu = (Y.sum(axis=1) / lengths)[:, None] if n_c else np.zeros((b, 1))
     Z = Y - mu
-    scale = np.sqrt(np.mean(Z * Z, axis=1, keepdims=True))
+    if ragged:
+        Z *= valid
+    scale = np.sqrt(np.sum(Z * Z, axis=1, keepdims=True) / lengths[:, None])
     usable = np.isfinite(scale[:, 0]) & (scale[:, 0] > 0)
     Z /= np.where(usable[:, None], scale, 1.0)
     # Design rows are the regressors, the last row the target: D[:, i, t] for t = p .. n-1.
@@ -169,6 +186,8 @@ def _solve_block(Y, lags, n_c):
     for i, lag in enumerate(lags):
         D[:, n_c + i] = Z[:, p - lag : n - lag]
     D[:, k] = Z[:, p:]
+    if ragged:  # rows whose lags reach into the padding are not rows of that series: all zero
+        D *= (np.arange(p, n)[None, :] >= (n - lengths + p)[:, None])[:, None, :]
     G = D @ D.transpose(0, 2, 1)
     A, rhs = G[:, :k, :k], G[:, :k, k]
     usable &= np.isfinite(G).all(axis=(1, 2))
