@@ -51,6 +51,9 @@ JAX_SCRIPT = textwrap.dedent(
     m = tsf.LSTMForecaster(lags=8, horizon=2, units=4, epochs=2, patience=1).fit(y)
     pred = m.predict().to_numpy()
     assert pred.shape == (2,) and np.all(np.isfinite(pred)), pred
+    # Fitting and forecasting on JAX import no TensorFlow (it is installed here, so nothing hid it);
+    # Keras's own model serializer imports it when installed, so saving comes after this check.
+    assert "tensorflow" not in sys.modules, "a JAX fit imported TensorFlow"
     m.save(sys.argv[1])
     again = tsf.load_model(sys.argv[1]).predict().to_numpy()
     np.testing.assert_array_equal(again, pred)

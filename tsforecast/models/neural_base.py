@@ -114,9 +114,24 @@ class _Seeded:
         self._np, self._py = np.random.get_state(), random.getstate()
         self._keys = (rng_utils.GLOBAL_RANDOM_SEED, seed_generator.GLOBAL_SEED_GENERATOR)
         self._keras = [global_state.get_global_attribute(k) for k in self._keys]
-        seed = self.seed if self.seed is not None else int(np.random.SeedSequence().generate_state(1)[0] >> 1)
-        keras.utils.set_random_seed(int(seed))
-        return int(seed)
+        seed = int(self.seed if self.seed is not None else np.random.SeedSequence().generate_state(1)[0] >> 1)
+        if keras.backend.backend() == "tensorflow":
+            keras.utils.set_random_seed(seed)
+        else:
+            # keras.utils.set_random_seed imports TensorFlow (to seed it too) whenever it is installed,
+            # which costs a JAX process seconds and memory; these are the seeds a JAX fit reads.
+            global_state.set_global_attribute(rng_utils.GLOBAL_RANDOM_SEED, seed)
+            global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
+            random.seed(seed)
+            np.random.seed(seed)
+            if keras.backend.backend() == "torch":
+                import torch
+
+                torch.manual_seed(seed)
+            from ..nn.training import use_compilation_cache
+
+            use_compilation_cache()  # before the first compile (the network's initialisers), or JAX never uses it
+        return seed
 
     def __exit__(self, *exc):
         from keras.src.backend.common import global_state
@@ -345,9 +360,9 @@ class NeuralForecaster(BaseForecaster):
     def _stream_data(self, ys, Xs):
         data = self._scaled_channels(ys, Xs, self.scalers_)[0].astype(np.float32)
         chunk, out_steps = self._window_length(), self._out_steps()
-        if len(data) < chunk + out_steps + 1:
+        if len(data) < chunk + out_steps:  # then the first stream has a step whose targets are all known
             raise NotEnoughDataError(f"stateful training reads chunks of {chunk} steps (tbptt) and forecasts "
-                                     f"{out_steps}; the series needs at least {chunk + out_steps + 1 + int(self.difference)} "
+                                     f"{out_steps}; the series needs at least {chunk + out_steps + int(self.difference)} "
                                      f"points, got {len(data) + int(self.difference)}.")
         return data, chunk, out_steps
 
@@ -357,7 +372,7 @@ class NeuralForecaster(BaseForecaster):
         from ..nn.streams import stream_layout
 
         data, chunk, out_steps = self._stream_data(ys, Xs)
-        layout = stream_layout(len(data), chunk, self.batch_size, self.validation_fraction)
+        layout = stream_layout(len(data), chunk, self.batch_size, self.validation_fraction, chunk + out_steps)
         self.networks_, self.history_ = [], []
         self._fit_stateful(data, chunk, out_steps, layout, None, epochs=self.epochs, patience=self.patience,
                            learning_rate=self.learning_rate, restore_best_weights=self.restore_best_weights,
