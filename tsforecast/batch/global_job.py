@@ -27,17 +27,17 @@ from ..atomic import atomic_write_text
 from ..exceptions import ConfigError, InvalidInputError, NotEnoughDataError
 from ..persistence import is_model_folder, load_model
 from .calibration import calibrate_global, halfwidths
-from .io import iter_series
+from .io import iter_chunks
 from .job import BatchJob, model_digest
 from .progress import fit_progress, say
 from .series import (
     SERIES_ERRORS,
     check_future,
+    chunk_inputs,
     concat_forecasts,
     isolated,
     make_model,
     reason,
-    series_inputs,
     short_history,
 )
 from .store import CALIBRATION, ModelStore
@@ -104,13 +104,11 @@ class GlobalRun:
 
     def _read(self, files, future):
         say(self.progress, f"reading every series for the global model from {len(files)} file(s)")
-        for key, rows in iter_series(files, self.job.exog):
-            try:
-                y, X = series_inputs(self.job, key, rows, None if future is None else future.get(key))
-            except SERIES_ERRORS as exc:
-                self.errors[key] = reason(exc)
-                continue
-            self.series[key], self.X[key] = y, X
+        for _, chunk in iter_chunks(files, 1000, self.job.exog):
+            series, errors = chunk_inputs(self.job, chunk, None if future is None else future.rows(chunk.keys))
+            self.errors.update(errors)
+            for key, (y, X) in series.items():
+                self.series[key], self.X[key] = y, X
         say(self.progress, f"read {len(self.series)} series ({len(self.errors)} unusable, see errors.csv)")
 
     def _fit(self, path) -> dict:

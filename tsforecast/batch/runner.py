@@ -7,6 +7,12 @@ iff its part file exists (and not all its series failed for a reason of the
 whole job), so a killed job rerun into the same output folder redoes only the
 missing chunks.
 
+Each chunk is read as one frame; series whose rows are already clean are built from its columns in
+vectorised passes (:func:`~tsforecast.batch.series.chunk_inputs`). A job fitting the registry model ``ar``
+afresh (no exogenous inputs, no intervals) fits a chunk's models with one batched least-squares solve
+(:func:`~tsforecast.models.ar_batch.fit_each`) and forecasts them in one recursion per order: the same
+forecasts as one fit per series, to rounding.
+
 Failures of one series (bad data) go to ``errors.csv`` and the job goes on;
 failures of the whole job (the model cannot load or changed, the output cannot
 be written, a bad config) stop it with a named error and write no chunk.

@@ -8,7 +8,7 @@ together by :func:`solve_ar`, per group of series with the same lags; the parame
 statsmodels ``AutoReg`` on each series (to about 1e-12 relative on real traffic). Everything else
 (``lags="auto"``, exogenous or calendar inputs, other models, and any series whose batched solve is not
 accurate enough) is fitted one series at a time, exactly as ``fit`` does. :func:`predict_many` forecasts
-many fitted AR models from the ends of their training series in one recursion per order.
+many fitted AR models from the ends of their histories in one recursion per order.
 
 The solve: each series is centred (with a constant) and scaled, its design is built from shifted copies of
 the series, and the normal equations of a block of series (of any lengths: shorter designs are padded with
@@ -223,7 +223,7 @@ def _solve(A, rhs, usable):
 
 
 def predict_many(models, horizon: int) -> np.ndarray:
-    """Forecasts of many fitted AR models from the ends of their own training series (no exogenous inputs).
+    """Forecasts of many fitted AR models (without exogenous inputs) from the ends of their own histories ``y_``.
 
     Equals ``[m.predict(horizon).to_numpy() for m in models]`` to rounding, with one recursion per group of
     models of the same order and transform.
