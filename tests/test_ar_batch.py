@@ -20,7 +20,7 @@ from tsforecast.batch import io as bio
 from tsforecast.batch import read_forecasts, run_batch, runner
 from tsforecast.batch.job import load_job
 from tsforecast.batch.series import chunk_inputs, reason, series_inputs
-from tsforecast.exceptions import ExogenousError, NotEnoughDataError, ParameterError
+from tsforecast.exceptions import DataFileError, ExogenousError, NotEnoughDataError, ParameterError
 from tsforecast.models.ar_batch import fit_each, fit_many, predict_many, solve_ar
 from tsforecast.models.ar_model import ARForecaster
 from tsforecast.persistence import load_model
@@ -347,3 +347,18 @@ def test_chunks_cut_across_blocks_hold_every_row_once(tmp_path, monkeypatch):
     assert list(got) == ["s0", "s1", "s2", "s3", "s8"]
     for key, rows in got.items():
         np.testing.assert_array_equal(rows["value"].to_numpy(), df.loc[df["id"] == key, "value"].to_numpy())
+
+
+@pytest.mark.parametrize("dtype", ["str", "string[pyarrow]", "object"])
+def test_runs_of_ids_are_found_for_every_parquet_string_type_and_a_missing_id_is_named(tmp_path, dtype):
+    ids = ["a", "a", "b", "b", "b", "NA", "NA"]
+    df = pd.DataFrame({"id": pd.array(ids, dtype=dtype), "timestamp": pd.date_range("2024", periods=7, freq="h"),
+                       "value": np.arange(7.0)})
+    df.to_parquet(tmp_path / "in.parquet")
+    assert bio.scan_ids([tmp_path / "in.parquet"]) == [("a", 2), ("b", 3), ("NA", 2)]
+    (_, chunk), = bio.iter_chunks([tmp_path / "in.parquet"], 10)
+    assert chunk.keys == ["a", "b", "NA"] and chunk.bounds.tolist() == [0, 2, 5, 7]
+    df.loc[3, "id"] = None
+    df.to_parquet(tmp_path / "gap.parquet")
+    with pytest.raises(DataFileError, match="data row 4: id is empty"):
+        bio.scan_ids([tmp_path / "gap.parquet"])

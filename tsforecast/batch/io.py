@@ -82,7 +82,7 @@ def _check_columns(names, f, exog=(), required=LONG_COLUMNS, what="a batch input
 
 def _runs(ids: pd.Series):
     """First row of each run of equal ids in a block, and those ids (compared in one vectorised pass)."""
-    change = ids.ne(ids.shift()).to_numpy(dtype=bool)
+    change = ids.ne(ids.shift()).to_numpy(dtype=bool, na_value=True)  # a missing id starts a run (and is refused)
     starts = np.flatnonzero(change[1:]) + 1
     starts = np.r_[0, starts] if len(ids) else starts
     return starts, ids.iloc[starts].tolist()
