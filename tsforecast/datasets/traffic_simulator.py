@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.signal import lfilter
 
 from ..exceptions import ParameterError
 
@@ -124,6 +123,8 @@ def make_traffic(
     >>> y = make_traffic(length=24 * 7 * 8, seed=0)   # eight weeks, hourly
     >>> panel = make_traffic(n_series=100, length=2000, freq="5min", seed=1)
     """
+    from scipy.signal import lfilter  # here, not at import: it is most of `import tsforecast`'s time
+
     _check_params(n_series, length, missing_rate, burst_rate, noise_df)
     step = _step(freq)
     try:
