@@ -17,7 +17,8 @@ draws its own delay from ``min_delay..delay``.
 
 The ``copy`` task is the same with one channel, for models that read only the
 series (RTRL): ``y`` is 0 except a marker ``3`` one step before each store, the
-stored value itself at the store step, and the value again ``delay`` steps later.
+stored value itself at the store step, a marker ``-3`` one step before its recall
+(the cue) and the value again at the recall target.
 
 Models (``--models``):
 
@@ -81,17 +82,22 @@ def recall_task(n, delay, period, seed=0, min_delay=None):
 
 
 def copy_task(n, delay, period, seed=0, min_delay=None):
-    """The recall task in one channel: ``y`` holds a marker before each store, the stored value, and the
-    value again at its recall target. Returns (y Series, None, recall target positions)."""
+    """The recall task in one channel: ``y`` holds a marker before each store, the stored value, a cue
+    (the negative marker) before its recall target, and the value again at the target. Returns
+    (y Series, None, recall target positions)."""
     y, X, targets = recall_task(n, delay, period, seed=seed, min_delay=min_delay)
     return _as_copy(y, X), None, targets
 
 
 def _as_copy(y, X):
     stores = np.flatnonzero(X["store"].to_numpy())
+    cues = np.flatnonzero(X["recall"].to_numpy())
+    if np.intersect1d(cues, stores).size:
+        raise ValueError("the copy task needs delays of at least 2 (a cue and a store cannot share a step).")
     values = y.to_numpy().copy()
     values[stores] = X["value"].to_numpy()[stores]
     values[stores[stores > 0] - 1] = MARKER
+    values[cues] = -MARKER
     return pd.Series(values, y.index, name=y.name)
 
 
@@ -153,6 +159,7 @@ def main(argv=None):
     p.add_argument("--n-train", type=int, default=30_000, help="training points (one recall per period)")
     p.add_argument("--period", type=int, default=None, help="steps between stores (default delay + margin + 8)")
     p.add_argument("--margin", type=int, default=2, help="extra lags beyond the delay")
+    p.add_argument("--lags", type=int, default=None, help="window of the windowed models (default delay + margin)")
     p.add_argument("--learning-rate", type=float, default=1e-2)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--gate-init", choices=("chrono", "unit"), default="chrono",
@@ -173,14 +180,14 @@ def main(argv=None):
             r = score(name, args.delay, seed, epochs=args.epochs, n_train=args.n_train, period=args.period,
                       units=args.units, margin=args.margin, learning_rate=args.learning_rate,
                       batch_size=args.batch_size, gate_init=args.gate_init, task=args.task, min_delay=args.min_delay,
-                      tbptt=args.tbptt, scored_delay=args.scored_delay)
+                      tbptt=args.tbptt, scored_delay=args.scored_delay, lags=args.lags)
             if np.isnan(r):
                 break  # the model cannot run this task (a note says why)
             rows.append({"model": name, "seed": seed, "mse/var": r, "seconds": time.perf_counter() - t})
             print(f"{name:32s} seed={seed} mse/var={r:.3f} ({rows[-1]['seconds']:.0f}s)", flush=True)
     table = pd.DataFrame(rows)
     print(f"\nbackend={keras.backend.backend()} task={args.task} delay={args.delay} min_delay={args.min_delay} "
-          f"tbptt={args.tbptt or args.delay // 2} epochs={args.epochs} units={args.units} n_train={args.n_train} "
+          f"lags={args.lags or args.delay + args.margin} tbptt={args.tbptt or args.delay // 2} epochs={args.epochs} units={args.units} n_train={args.n_train} "
           f"gate_init={args.gate_init}")
     print(table.pivot(index="model", columns="seed", values="mse/var").round(3).to_string())
     rate = table.assign(ok=table["mse/var"] < args.success).groupby("model")["ok"].mean()

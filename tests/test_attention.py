@@ -8,7 +8,7 @@ import pytest
 import tsforecast as tsf
 from tsforecast.exceptions import ParameterError
 from tsforecast.nn.attention import EncoderAttention
-from tsforecast.testing import make_series
+from tsforecast.testing import check_forecaster, make_series
 
 CLASSES = {"simple": tsf.SimpleRNNForecaster, "gru": tsf.GRUForecaster, "lstm": tsf.LSTMForecaster}
 
@@ -102,3 +102,9 @@ def test_attention_networks_save_and_load(cell, extra, tmp_path):
 def test_attention_settings_are_checked(params, match):
     with pytest.raises(ParameterError, match=match):
         tsf.GRUForecaster(lags=6, horizon=2, **params).fit(make_series(60))
+
+
+@pytest.mark.slow
+def test_attention_network_passes_the_conformance_checks():
+    check_forecaster(tsf.SimpleRNNForecaster(lags=8, horizon=2, epochs=2, batch_size=16, patience=1, units=4,
+                                             head="attention", attention="bahdanau"))

@@ -132,9 +132,11 @@ def test_copy_task_is_the_recall_task_in_one_channel(long_memory):
     stores = np.flatnonzero(X["store"].to_numpy())
     delays = targets - stores
     assert delays.min() >= 3 and delays.max() <= 9 and len(set(delays)) > 1
-    for t in range(400):  # brute force: marker before a store, the value at it and at its target
+    for t in range(400):  # brute force: a marker before a store, the value at it, a cue before its target
         if t + 1 in stores:
             assert c.iloc[t] == long_memory.MARKER
+        elif t + 1 in targets:
+            assert c.iloc[t] == -long_memory.MARKER
         elif t in stores:
             assert c.iloc[t] == X["value"].iloc[t]
         else:

@@ -44,16 +44,19 @@ class StreamLayout(NamedTuple):
     n_val_chunks: int
 
 
-def stream_layout(n, chunk, n_streams, validation_fraction=0.0):
+def stream_layout(n, chunk, n_streams, validation_fraction=0.0, min_train=0):
     """Cut positions ``0..n-1`` into at most ``n_streams`` training segments of whole chunks, then validation.
 
-    The last ``round(n * validation_fraction)`` positions validate (when that is at least one chunk):
+    The last ``round(n * validation_fraction)`` positions validate (when that is at least one chunk
+    and leaves ``min_train`` positions to train on):
     the last training segment ends where they start, so the validation row continues its state. The
     training part is cut into ``n_streams`` equal segments of a whole number of chunks (fewer when it
-    is short) that end at the validation part; the oldest positions left over are dropped.
+    is short) that end at the validation part; the oldest positions left over are dropped. A single
+    segment gets a silent first row (start ``n``: zeros, weight 0), as Keras cannot train a stateful
+    layer on batches of one row.
     """
     n_val = int(round(n * validation_fraction))
-    if n_val < chunk:
+    if n_val < chunk or n - n_val < min_train:
         n_val = 0
     train_end = n - n_val
     seg_chunks = max(1, train_end // (n_streams * chunk))
@@ -61,6 +64,8 @@ def stream_layout(n, chunk, n_streams, validation_fraction=0.0):
     rows = max(1, min(n_streams, train_end // seg))
     first = train_end - rows * seg
     starts = first + seg * np.arange(rows)
+    if rows == 1:
+        starts = np.array([n, first])
     return StreamLayout(starts, seg_chunks, train_end, -(-n_val // chunk))
 
 

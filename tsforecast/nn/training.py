@@ -130,21 +130,30 @@ def make_optimizer(name, learning_rate, clipnorm, weight_decay=0.0):
     return keras.optimizers.get({"class_name": name, "config": config})
 
 
+PINBALL_KAPPA = 1e-4  # width of the quadratic zone of the pinball loss, in scaled units
+
+
 @keras.saving.register_keras_serializable(package="tsforecast")
-def pinball_loss(y_true, y_pred, quantiles):
+def pinball_loss(y_true, y_pred, quantiles, kappa=PINBALL_KAPPA):
     """Mean pinball (quantile) loss per row.
 
     ``y_true`` (batch, steps); ``y_pred`` (batch, steps * len(quantiles)), step-major: step 1's
     quantiles, then step 2's, ... The loss of quantile ``q`` at error ``e = y - f`` is
     ``max(q e, (q - 1) e)``, minimised in expectation by the ``q``-quantile of ``y`` (Koenker &
-    Bassett, 1978). Returns (batch,): the mean over steps and quantiles. Leading axes beyond the
-    batch (a stateful network's time axis) are kept: (batch, time, steps) -> (batch, time).
+    Bassett, 1978), here with its kink rounded off within ``kappa`` (the Huber quantile loss,
+    ``|q - 1[e < 0]| * (e**2 / (2 kappa) if |e| <= kappa else |e| - kappa / 2)``): its gradient
+    vanishes at ``e = 0``, so a network that fits exactly (a constant series) stays put instead of
+    stepping around zero, and the minimiser moves by at most ``kappa``. Returns (batch,): the mean
+    over steps and quantiles. Leading axes beyond the batch (a stateful network's time axis) are
+    kept: (batch, time, steps) -> (batch, time).
     """
     q = keras.ops.convert_to_tensor(quantiles, dtype=y_pred.dtype)
     y_true = keras.ops.cast(y_true, y_pred.dtype)
     pred = keras.ops.reshape(y_pred, tuple(keras.ops.shape(y_true)) + (len(quantiles),))
     err = keras.ops.expand_dims(y_true, -1) - pred
-    return keras.ops.mean(keras.ops.maximum(q * err, (q - 1.0) * err), axis=(-2, -1))
+    size = keras.ops.abs(err)
+    rounded = keras.ops.where(size <= kappa, 0.5 * keras.ops.square(err) / kappa, size - 0.5 * kappa)
+    return keras.ops.mean(keras.ops.where(err < 0, 1.0 - q, q) * rounded, axis=(-2, -1))
 
 
 @keras.saving.register_keras_serializable(package="tsforecast")
@@ -298,11 +307,12 @@ def _prepare(net, has_val, *, learning_rate, optimizer, clipnorm, weight_decay, 
     net.compile(optimizer=make_optimizer(optimizer, learning_rate, clipnorm, weight_decay), loss=loss_fn,
                 weighted_metrics=metrics, jit_compile=jit_compile)
     monitor = "val_loss" if has_val else "train_loss"
-    callbacks = [keras.callbacks.EarlyStopping(monitor=monitor, patience=patience,
+    # mode="min": Keras cannot tell the direction of a metric it does not know (the pinball loss).
+    callbacks = [keras.callbacks.EarlyStopping(monitor=monitor, patience=patience, mode="min",
                                                restore_best_weights=restore_best_weights)]
     if reduce_lr_patience:
         callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=0.5, patience=reduce_lr_patience,
-                                                           min_lr=learning_rate / 64))
+                                                           min_lr=learning_rate / 64, mode="min"))
     if verbose == 0 and progress_enabled():
         callbacks.append(FitProgress(label or net.name, epochs))
     return callbacks
