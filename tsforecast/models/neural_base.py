@@ -124,10 +124,6 @@ class _Seeded:
             global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
             random.seed(seed)
             np.random.seed(seed)
-            if keras.backend.backend() == "torch":
-                import torch
-
-                torch.manual_seed(seed)
             from ..nn.training import use_compilation_cache
 
             use_compilation_cache()  # before the first compile (the network's initialisers), or JAX never uses it
