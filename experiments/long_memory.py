@@ -111,9 +111,8 @@ def _model(model_name, *, lags, units, epochs, batch_size, learning_rate, gate_i
         if "rtrl" not in REGISTRY:
             print("note: rtrl is not registered in this tsforecast; skipped.", flush=True)
             return None
-        # Online SGD, one step per observation: the learning rate plays the role of epochs * batches.
-        return get_forecaster_class("rtrl")(units=units, lags=3, learning_rate=learning_rate / 5, epochs=epochs,
-                                            seed=seed, horizon=1)
+        # Its own SGD step size (one step per observation; --learning-rate is Adam's, per batch).
+        return get_forecaster_class("rtrl")(units=units, lags=3, epochs=epochs, seed=seed, horizon=1)
     name, _, variant = model_name.partition("+")
     gates = {} if name == "SimpleRNNForecaster" else {"gate_init": gate_init}
     stateful = {"stateful": True, "tbptt": tbptt} if variant == "stateful" else {}
