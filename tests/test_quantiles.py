@@ -151,3 +151,19 @@ def test_a_constant_series_forecasts_the_constant_in_every_quantile():
 ], ids=["gru_quantiles", "narx_direct_quantiles_weight_decay"])
 def test_quantile_networks_pass_the_conformance_checks(est):
     check_forecaster(est)
+
+
+def test_backtest_coverage_of_a_quantile_network_uses_its_quantiles():
+    y = make_series(260)
+    est = tsf.GRUForecaster(**FAST, units=4, seed=3)
+    bt = tsf.backtest(est, y, initial=200, horizon=3, step=5, coverage=0.8)
+    model = tsf.GRUForecaster(**FAST, units=4, seed=3).fit(y.iloc[:200])  # the same fit, by hand
+    Q = model.predict_quantiles_at(y, bt.origins, 3)
+    frame = bt.predictions.sort_values(["origin", "step"])
+    np.testing.assert_allclose(frame["y_pred"].to_numpy(), Q[..., 1].ravel(), rtol=1e-6)
+    np.testing.assert_allclose(frame["lower"].to_numpy(), Q[..., 0].ravel(), rtol=1e-6)
+    np.testing.assert_allclose(frame["upper"].to_numpy(), Q[..., 2].ravel(), rtol=1e-6)
+    inside = (frame["y_true"] >= frame["lower"]) & (frame["y_true"] <= frame["upper"])
+    assert bt.metrics.loc["all", "coverage"] == pytest.approx(inside.mean())  # brute-force count
+    with pytest.raises(ParameterError, match="coverage"):
+        tsf.backtest(est, y, initial=200, horizon=3, step=5, coverage=0.9)

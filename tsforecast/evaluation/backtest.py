@@ -84,8 +84,11 @@ def as_forecaster(forecaster):
     return forecaster
 
 
-def _run_block(est, series, Xf, start, stop, origins, horizon):
-    """Fit a fresh clone on ``series[start:stop]`` and forecast ``origins`` (positions in ``series``)."""
+def _run_block(est, series, Xf, start, stop, origins, horizon, coverage=None):
+    """Fit a fresh clone on ``series[start:stop]`` and forecast ``origins`` (positions in ``series``).
+
+    With ``coverage`` and a model trained for quantiles, the forecasts are (point, lower, upper)
+    from its quantile pair for that coverage."""
     t0 = time.perf_counter()
     model = clone(est).fit(series.iloc[start:stop], None if Xf is None else Xf.iloc[start:stop])
     t1 = time.perf_counter()
@@ -94,7 +97,16 @@ def _run_block(est, series, Xf, start, stop, origins, horizon):
     # predict_at reads y[:o] for origin o, so no forecast depends on a value at or after its origin.
     end = min(len(series), int(origins[-1]) + max(n_fut, 0))
     hist = series.iloc[start:end]
-    pred = model.predict_at(hist, origins - start, horizon, None if Xf is None else Xf.iloc[start:end])
+    Xh = None if Xf is None else Xf.iloc[start:end]
+    if coverage is not None and getattr(model, "quantiles", None) is not None:
+        from ..models.neural_base import quantile_pair
+
+        i, j = quantile_pair(model.quantiles, coverage)
+        Q = model.predict_quantiles_at(hist, origins - start, horizon, Xh)
+        mid = [float(v) for v in model.quantiles].index(0.5)
+        pred = np.stack([Q[..., mid], Q[..., i], Q[..., j]])
+    else:
+        pred = model.predict_at(hist, origins - start, horizon, Xh)
     t2 = time.perf_counter()
     return pred, t1 - t0, t2 - t1
 
@@ -192,7 +204,9 @@ def backtest(forecaster, y, X=None, initial=0.5, horizon=None, step=1, refit=Fal
     n_jobs : int
         Parallel refit blocks (joblib); only useful with ``refit``.
     coverage : float in (0, 1), optional
-        Add online split-conformal intervals: at origin ``o`` the lead-``h``
+        Add intervals and score their coverage and width. A network trained with ``quantiles``
+        takes its bounds from the quantile pair of that coverage (no calibration; e.g. 0.8 from
+        0.1 and 0.9). Every other model gets online split-conformal intervals: at origin ``o`` the lead-``h``
         half-width is the conformal quantile of the absolute lead-``h`` errors
         of earlier origins ``o'`` with ``o' + h <= o`` (targets already
         observed). Origins with fewer than ``ceil(coverage/(1-coverage))`` such
@@ -248,7 +262,8 @@ def backtest(forecaster, y, X=None, initial=0.5, horizon=None, step=1, refit=Fal
     else:
         blocks = [(0 if window == "expanding" else int(b[0]) - initial, int(b[0]), b)
                   for b in np.split(origins, np.arange(every, len(origins), every))]
-    jobs = (delayed(_run_block)(est, series, Xf, start, stop, block, horizon) for start, stop, block in blocks)
+    jobs = (delayed(_run_block)(est, series, Xf, start, stop, block, horizon, coverage)
+            for start, stop, block in blocks)
     runner = Parallel(n_jobs=n_jobs, return_as="generator") if n_jobs != 1 and len(blocks) > 1 else None
     results = runner(jobs) if runner is not None else (job[0](*job[1], **job[2]) for job in jobs)
     bar = tqdm(results, total=len(blocks), desc=desc or f"backtest {type(est).__name__}", unit="fit",
@@ -258,13 +273,17 @@ def backtest(forecaster, y, X=None, initial=0.5, horizon=None, step=1, refit=Fal
         preds.append(np.asarray(pred, dtype=np.float64))
         fit_s += f_s
         pred_s += p_s
-    pred = np.concatenate(preds, axis=0)
+    quantile_bounds = preds[0].ndim == 3  # (point, lower, upper) from a model's quantiles
+    pred = np.concatenate(preds, axis=-2)
+    if quantile_bounds:
+        pred, lower, upper = pred
 
     actual, table, frame = _score_origins(series, origins, pred, initial, names, seasonal_period)
     errors = actual - pred
     if coverage is not None:
-        half = online_halfwidth(errors, origins, coverage)
-        lower, upper = pred - half, pred + half
+        if not quantile_bounds:
+            half = online_halfwidth(errors, origins, coverage)
+            lower, upper = pred - half, pred + half
         frame.update(lower=lower.ravel(), upper=upper.ravel())
         iv = _interval_scores(actual, lower, upper)
         table["coverage"] = iv["coverage"].to_numpy()

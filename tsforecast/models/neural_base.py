@@ -94,6 +94,23 @@ def newest_window_starts(per_series, counts, minimum):
     return np.concatenate([s[len(s) - k :] for s, k in zip(per_series, take)]).astype(np.int64)
 
 
+def quantile_pair(quantiles, coverage) -> tuple:
+    """Positions in ``quantiles`` of the levels ``(1 - coverage) / 2`` and ``(1 + coverage) / 2``, the
+    bounds of a central interval; ParameterError naming the coverages the quantiles do give."""
+    qs = [float(v) for v in quantiles]
+
+    def find(p):
+        return next((k for k, v in enumerate(qs) if abs(v - p) < 1e-9), None)
+
+    lower, upper = find((1 - coverage) / 2), find((1 + coverage) / 2)
+    if lower is None or upper is None:
+        available = sorted(round(1 - 2 * v, 10) for v in qs if v < 0.5 and find(1 - v) is not None)
+        raise ParameterError(f"coverage={coverage} needs the quantiles {(1 - coverage) / 2:g} and "
+                             f"{(1 + coverage) / 2:g}; the model has {tuple(qs)}, which give coverage "
+                             f"{available or 'none (no symmetric pair)'}. Fit with those quantiles.")
+    return lower, upper
+
+
 class _Seeded:
     """Seed Keras for one fit without touching the caller's global generators.
 
@@ -612,20 +629,10 @@ class NeuralForecaster(BaseForecaster):
             return super().predict_interval(horizon=horizon, coverage=coverage, X=X, y=y)
         from ..evaluation.conformal import check_coverage
 
-        coverage = check_coverage(coverage)
         qs = [float(v) for v in self.quantiles]
-
-        def find(p):
-            return next((v for v in qs if abs(v - p) < 1e-9), None)
-
-        lower, upper = find((1 - coverage) / 2), find((1 + coverage) / 2)
-        if lower is None or upper is None:
-            available = sorted(round(1 - 2 * v, 10) for v in qs if v < 0.5 and find(1 - v) is not None)
-            raise ParameterError(f"coverage={coverage} needs the quantiles {(1 - coverage) / 2:g} and "
-                                 f"{(1 + coverage) / 2:g}; the model has {tuple(qs)}, which give coverage "
-                                 f"{available or 'none (no symmetric pair)'}. Fit with those quantiles.")
+        i, j = quantile_pair(qs, check_coverage(coverage))
         q = self.predict_quantiles(horizon, X=X, y=y)
-        out = q.drop(columns=qs).assign(forecast=q[0.5], lower=q[lower], upper=q[upper])
+        out = q.drop(columns=qs).assign(forecast=q[0.5], lower=q[qs[i]], upper=q[qs[j]])
         return out
 
     def _predict_scaled(self, Y, XH, XF, horizon, scaler):
