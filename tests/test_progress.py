@@ -101,3 +101,11 @@ def test_ensemble_members_and_direct_networks_are_labelled(slow_epochs, capsys):
     heads = [line.split(" epoch ")[0] for line in capsys.readouterr().err.splitlines() if " epoch 3/3" in line]
     assert heads == ["[member 1/2] [step 1/2] NARXForecaster", "[member 1/2] [step 2/2] NARXForecaster",
                      "[member 2/2] [step 1/2] NARXForecaster", "[member 2/2] [step 2/2] NARXForecaster"]
+
+
+@pytest.mark.parametrize("seconds, text", [(0.4, "0s"), (59.6, "1m00s"), (185, "3m05s"), (3599, "59m59s"),
+                                           (7620, "2h07m")])
+def test_durations_read_as_hours_minutes_seconds(seconds, text):
+    from tsforecast.timefmt import duration
+
+    assert duration(seconds) == text

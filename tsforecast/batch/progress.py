@@ -12,23 +12,15 @@ import sys
 import time
 from contextlib import contextmanager
 
+from ..timefmt import duration as _duration
+
 LINE_EVERY = 10.0  # seconds between progress lines when stderr is not a terminal
 CLOCK = time.monotonic
-
 
 def say(progress: bool, text: str):
     """One ``batch: ...`` line on stderr (a step of the job), unless ``progress`` is off."""
     if progress:
         print(f"batch: {text}", file=sys.stderr, flush=True)
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
 class ChunkProgress:

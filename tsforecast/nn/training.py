@@ -11,6 +11,7 @@ import keras
 import numpy as np
 
 from ..exceptions import ParameterError
+from ..timefmt import duration as _duration
 
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd", "nadam")
 LOSS_CLASSES = {"mse": keras.losses.MeanSquaredError, "mae": keras.losses.MeanAbsoluteError, "huber": keras.losses.Huber}
@@ -25,19 +26,9 @@ PROGRESS_ENV = "TSFORECAST_PROGRESS"  # "0" (or "false", "no", "off") silences t
 PROGRESS_AFTER = 5.0  # seconds a quiet fit stays silent: short fits (tests, tuning candidates) print nothing
 PROGRESS_CLOCK = time.monotonic  # replaceable, so tests can simulate slow epochs
 
-
 def progress_enabled():
     """Whether quiet fits print progress lines: :data:`PROGRESS` and ``$TSFORECAST_PROGRESS`` not off."""
     return PROGRESS and os.environ.get(PROGRESS_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
-
-
-def _duration(seconds):
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
 class FitProgress(keras.callbacks.Callback):
