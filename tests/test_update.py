@@ -79,3 +79,18 @@ def test_global_update_appends_to_each_series():
     assert got.loc["b", "timestamp"].iloc[0] == ys["b"].index[110]
     with pytest.raises(InvalidInputError, match="were not in the fit"):
         est.update({"c": ys["a"].iloc[100:]})
+
+
+def test_a_wrong_x_new_array_or_a_failed_refit_leaves_the_model_as_it_was():
+    y = make_series(140)
+    X = make_exog(y.index)
+    est = tsf.ARForecaster(lags=2).fit(y.iloc[:100], X.iloc[:100])
+    with pytest.raises(ExogenousError, match=r"shape \(40, 1\), got \(41, 1\)"):
+        est.update(y.iloc[100:], np.ones((41, 1)))
+    assert len(est.y_) == 100 and len(est.X_) == 100
+    hw = tsf.HoltWintersForecaster(seasonal_periods=24, seasonal="mul", error="mul").fit(y.iloc[:100])
+    bad = y.iloc[100:].copy()
+    bad.iloc[-1] = -1.0  # multiplicative models refit on it fail
+    with pytest.raises(InvalidInputError):
+        hw.update(bad, refit=True)
+    assert len(hw.y_) == 100, "a failed refit must leave the history as it was"

@@ -414,14 +414,14 @@ class BaseForecaster(BaseEstimator):
                     raise InvalidInputError(f"{type(self).__name__} was fitted on one series; pass one series to "
                                             f"update.")
                 new = self._append(y_new, X_new, missing)
-            if not refit:
+            if refit:
+                self._refit_all()
+            else:
                 self._update(new, **kwargs)
         except BaseException:
             for k, v in saved.items():
                 setattr(self, k, v)
             raise
-        if refit:
-            self._refit_all()
         return self
 
     def _update(self, n_new, **kwargs):
@@ -468,10 +468,11 @@ class BaseForecaster(BaseEstimator):
             if X_new is not None and not isinstance(X_new, (pd.DataFrame, pd.Series)):
                 arr = np.asarray(X_new, dtype=float)
                 arr = arr[:, None] if arr.ndim == 1 else arr
-                if arr.ndim != 2 or arr.shape[1] != len(self._user_exog_columns()):
-                    raise ExogenousError(f"X_new must have {len(self._user_exog_columns())} column(s), got shape "
-                                         f"{arr.shape}.")
-                X_new = pd.DataFrame(arr, index=new.index[: len(arr)], columns=self._user_exog_columns())
+                if arr.ndim != 2 or arr.shape != (len(new), len(self._user_exog_columns())):
+                    raise ExogenousError(f"X_new must have one row per new observation and "
+                                         f"{len(self._user_exog_columns())} column(s): shape "
+                                         f"({len(new)}, {len(self._user_exog_columns())}), got {arr.shape}.")
+                X_new = pd.DataFrame(arr, index=new.index, columns=self._user_exog_columns())
             Xn = check_exog(self._add_calendar(X_new, new.index), new.index, "X_new", self.exog_columns_)
         self.y_ = pd.concat([history, new])
         self.y_.index.freq = history.index.freq if isinstance(history.index, pd.DatetimeIndex) else None
