@@ -282,16 +282,27 @@ def test_online_learning_recovers_after_a_regime_change_and_a_frozen_network_doe
 
 
 # -- constant memory ------------------------------------------------------------------------
-def _peak_growth(n_steps, units=8):
-    """Traced peak memory after ``n_steps`` learning steps minus the peak after the first 1,000."""
-    net = RTRLNetwork(units, 3, np.random.default_rng(0))
+CHUNK = 1000
+# Storing even one float per step would add 8 bytes a step (152 kB over 19,000 steps); a hidden
+# state per step 64 bytes, a P tensor per step 6 kB. Allocator and threadpoolctl bookkeeping move
+# the peak by a few kB from run to run, so the bound sits well between the two.
+LEAK_BOUND = 48 * 1024
+
+
+def _peak_growth(n_steps, units=8, network=RTRLNetwork):
+    """Traced peak memory after ``n_steps`` learning steps minus the peak after the first chunk.
+
+    Every chunk has the same length, so allocations that scale with a chunk (not with the
+    stream) cancel out."""
+    net = network(units, 3, np.random.default_rng(0))
     z = np.sin(0.3 * np.arange(n_steps)) + 0.1 * np.cos(0.05 * np.arange(n_steps))  # allocated before tracing
+    net.stream(z[:CHUNK], 0.01, 1.0)  # warm-up outside tracing: one-off caches are not growth
     tracemalloc.start()
     try:
-        net.stream(z[:1000], 0.01, 1.0)
+        net.stream(z[CHUNK : 2 * CHUNK], 0.01, 1.0)
         early = tracemalloc.get_traced_memory()[1]
-        for a in range(1000, n_steps, 10_000):
-            net.stream(z[a : a + 10_000], 0.01, 1.0)
+        for a in range(2 * CHUNK, n_steps, CHUNK):
+            net.stream(z[a : a + CHUNK], 0.01, 1.0)
         late = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -299,13 +310,24 @@ def _peak_growth(n_steps, units=8):
     return late - early
 
 
+class _LeakyNetwork(RTRLNetwork):
+    """A broken toy that keeps one float per step: the check must catch it."""
+
+    def step(self, z, *args):
+        self.__dict__.setdefault("kept", []).append(float(z))
+        return super().step(z, *args)
+
+
 def test_memory_stays_flat_over_twenty_thousand_steps():
-    # One stored hidden state per step would add 64 bytes a step (1.2 MB here), one P matrix 6 kB.
     growth = _peak_growth(20_000)
-    assert growth < 2048, f"peak traced memory grew by {growth} bytes between 1,000 and 20,000 steps"
+    assert growth < LEAK_BOUND, f"peak traced memory grew by {growth} bytes between 2,000 and 20,000 steps"
+
+
+def test_the_memory_check_catches_a_network_that_keeps_one_float_per_step():
+    assert _peak_growth(20_000, network=_LeakyNetwork) >= LEAK_BOUND
 
 
 @pytest.mark.slow
 def test_memory_stays_flat_over_a_million_steps():
     growth = _peak_growth(1_000_000)
-    assert growth < 2048, f"peak traced memory grew by {growth} bytes between 1,000 and 1,000,000 steps"
+    assert growth < LEAK_BOUND, f"peak traced memory grew by {growth} bytes between 2,000 and 1,000,000 steps"
