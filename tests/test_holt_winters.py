@@ -101,3 +101,71 @@ def test_bad_initialization_method_and_too_short_series():
 
     with pytest.raises(NotEnoughDataError):  # heuristic needs 10 + 2 * (m // 2) = 22 points for m = 12
         HoltWintersForecaster(seasonal_periods=12, initialization_method="heuristic").fit(traffic_like(20))
+
+
+# -- loss="trace": smoothing parameters chosen on multi-step forecasts ----------------------
+def _hand_additive_hw(z, alpha, gamma, level0, seasonal0, m, origins, h):
+    """Additive Holt-Winters (no trend) by its error-correction recursion, one loop: forecasts (origins, h).
+
+    seasonal0 lists the m initial seasonal states newest first, as ETSModel.smooth reads its parameters."""
+    level, season = level0, list(seasonal0[::-1])
+    states = []  # (level, last m seasonal states) after each observation
+    for t, v in enumerate(z):
+        e = v - level - season[-m]
+        level, season = level + alpha * e, season + [season[-m] + gamma * e]
+        states.append((level, season[-m:]))
+    out = np.empty((len(origins), h))
+    for i, o in enumerate(origins):
+        lv, seas = states[o - 1]
+        out[i] = [lv + seas[(j - 1) % m] for j in range(1, h + 1)]
+    return out
+
+
+def _trace_cost(z, alpha, gamma, params, m, h):
+    origins = np.arange(2 * m, len(z) - h + 1)
+    f = _hand_additive_hw(z, alpha, gamma, params[2], params[3:], m, origins, h)
+    return float(np.mean((f - z[origins[:, None] + np.arange(h)]) ** 2))
+
+
+def _level_shifting_seasonal(n=300, m=12, seed=3):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    level = 10 + np.cumsum(rng.normal(0, 0.3, n))
+    season = 2 * np.sin(2 * np.pi * t / m) + rng.normal(0, 0.8, m)[t % m] * (t > n // 2)  # the pattern changes
+    return pd.Series(level + season + rng.normal(0, 0.5, n), index=pd.date_range("2024-01-01", periods=n, freq="h"))
+
+
+def test_trace_loss_minimises_the_multi_step_error_of_a_hand_recursion():
+    y, m, h = _level_shifting_seasonal(), 12, 8
+    kw = dict(seasonal_periods=m, trend=None, seasonal="add", error="add", horizon=h)
+    trace = _quiet(HoltWintersForecaster(loss="trace", **kw).fit, y)
+    mle = _quiet(HoltWintersForecaster(**kw).fit, y)
+    z, p = y.to_numpy(), trace.params_
+    np.testing.assert_allclose(p[2:], mle.params_[2:])  # the likelihood fit's initial states are kept
+    fitted = _trace_cost(z, p[0], p[1], p, m, h)
+    grid = min(_trace_cost(z, a, g * (1 - a), p, m, h) for a in np.linspace(0.01, 0.99, 15)
+               for g in np.linspace(0.01, 0.99, 15))
+    assert fitted <= grid * (1 + 1e-6), (fitted, grid)
+    assert fitted < _trace_cost(z, mle.params_[0], mle.params_[1], p, m, h) * 0.99
+    # and the model forecasts by that recursion
+    hand = _hand_additive_hw(z, p[0], p[1], p[2], p[3:], m, np.array([len(z)]), h)[0]
+    np.testing.assert_allclose(trace.predict(h).to_numpy(), hand, rtol=1e-9)
+
+
+def test_trace_loss_respects_the_usual_parameter_region_with_trend_and_damping():
+    y = _level_shifting_seasonal()
+    hw = _quiet(HoltWintersForecaster(seasonal_periods=12, trend="add", damped_trend=True, seasonal="add",
+                                      loss="trace", horizon=6).fit, y)
+    alpha, beta, gamma, phi = hw.params_[:4]
+    assert 0 < beta <= alpha < 1 and 0 < gamma <= 1 - alpha and 0.8 <= phi <= 0.98
+    assert np.isfinite(hw.predict(6).to_numpy()).all()
+
+
+def test_trace_loss_needs_room_for_its_forecasts_and_a_known_name():
+    with pytest.raises(ParameterError, match="loss"):
+        HoltWintersForecaster(seasonal_periods=4, loss="mse").fit(traffic_like(60, m=4))
+    from tsforecast.exceptions import NotEnoughDataError
+
+    with pytest.raises(NotEnoughDataError, match="loss='trace'"):
+        _quiet(HoltWintersForecaster(seasonal_periods=12, trend=None, seasonal="add", loss="trace", horizon=20).fit,
+               traffic_like(30))

@@ -1,7 +1,8 @@
 """Holt-Winters exponential smoothing on statsmodels' state-space ETS model (``ETSModel``).
 
 Smoothing parameters (and, with ``initialization_method="estimated"``, the
-initial states) are estimated once, by maximum likelihood on the training
+initial states) are estimated once (with ``loss="trace"`` the smoothing
+parameters are then re-chosen on multi-step forecasts), by maximum likelihood on the training
 series divided by its mean absolute value: statsmodels' optimizer leaves
 initial states of order 1e10 (bytes per hour) at their start values, so on
 unscaled traffic data the "estimated" fit is not a maximum-likelihood fit at
@@ -64,6 +65,18 @@ class HoltWintersForecaster(BaseForecaster):
         ``initialization_method_`` records the method used.
     maxiter : int
         Optimizer iterations.
+    loss : {"likelihood", "trace"}
+        How the smoothing parameters are chosen. ``"likelihood"``: maximum
+        likelihood of the ETS model, i.e. one-step-ahead errors. ``"trace"``:
+        the mean squared error of the forecasts at leads ``1..horizon`` from
+        every origin of the training series (after its first two seasons), on
+        the (transformed) values, with the initial states of the likelihood
+        fit kept (the "trace" or "AMSE" criterion of Hyndman et al., 2008,
+        ch. 5; ``ets(opt.crit="amse")`` in R's forecast). Choose it when the
+        forecasts are read many steps ahead: a one-step fit of traffic often
+        sets the level smoothing near 1 and the seasonal smoothing near 0,
+        which are poor 24 steps out. With the default ``horizon=1`` both
+        criteria look one step ahead.
     transform : {None, "log", "log1p"}
         ``"log"``: fit on ``log y`` (needs y > 0); forecasts are ``exp`` of
         the log-space forecasts. ``"log1p"``: ``log(1 + y)`` for counts with
@@ -89,10 +102,10 @@ class HoltWintersForecaster(BaseForecaster):
     """
 
     def __init__(self, seasonal_periods=None, trend="add", seasonal="add", damped_trend=False, error="add",
-                 initialization_method="auto", maxiter=1000, transform=None, horizon=1):
+                 initialization_method="auto", maxiter=1000, loss="likelihood", transform=None, horizon=1):
         self.seasonal_periods, self.trend, self.seasonal = seasonal_periods, trend, seasonal
         self.damped_trend, self.error, self.initialization_method = damped_trend, error, initialization_method
-        self.maxiter, self.transform, self.horizon = maxiter, transform, horizon
+        self.maxiter, self.loss, self.transform, self.horizon = maxiter, loss, transform, horizon
 
     def _check_params(self):
         check_choice(self.trend, ("add", None), "trend")
@@ -106,6 +119,7 @@ class HoltWintersForecaster(BaseForecaster):
         if self.damped_trend and self.trend is None:
             raise ParameterError("damped_trend=True needs trend='add'.")
         check_int(self.maxiter, "maxiter")
+        check_choice(self.loss, ("likelihood", "trace"), "loss")
         check_transform(self.transform)
         check_int(self.horizon, "horizon")
 
@@ -160,10 +174,53 @@ class HoltWintersForecaster(BaseForecaster):
         states = params[k:]  # level (, trend), seasonal: all in data units / scale except mul seasonal factors
         n_scaled = len(states) if self.seasonal != "mul" else 1 + int(self.trend is not None)
         states[:n_scaled] *= scale
+        if self.loss == "trace":
+            params[:k] = self._trace_smoothing(z, params, k)
         self.params_, self.initialization_method_, self.results_ = params, method, fit
         with statsmodels_guard("HoltWintersForecaster fit"):
             self.param_names_ = list(self._model(z).param_names)
         self.context_length_ = None
+
+    def _smoothing_from_unit(self, u):
+        """Smoothing parameters (statsmodels' order) from a point of the unit cube, inside the usual
+        region: 0 < beta < alpha, 0 < gamma < 1 - alpha, 0.8 <= phi <= 0.98."""
+        alpha, i, out = u[0], 1, [u[0]]
+        if self.trend is not None:
+            out.append(u[i] * alpha)
+            i += 1
+        if self.seasonal is not None:
+            out.append(u[i] * (1.0 - alpha))
+            i += 1
+        if self.damped_trend:
+            out.append(0.8 + 0.18 * u[i])
+        return np.array(out)
+
+    def _trace_smoothing(self, z, params, k):
+        """Smoothing parameters minimising the mean squared 1..horizon-step error over the training origins."""
+        from scipy.optimize import minimize
+
+        m = self._period() if self.seasonal is not None else 1
+        h = self.horizon
+        first = min(2 * m, len(z) - h)
+        if first < max(m, 1):
+            raise NotEnoughDataError(
+                f"HoltWintersForecaster(loss='trace') needs at least {max(m, 1) + h} points to score {h}-step "
+                f"forecasts, got {len(z)}; use loss='likelihood', a shorter horizon or a longer series."
+            )
+        origins = np.arange(first, len(z) - h + 1)
+        targets = z[origins[:, None] + np.arange(h)]
+        trial = params.copy()
+
+        def cost(u):
+            trial[:k] = self._smoothing_from_unit(np.clip(u, 1e-4, 1 - 1e-4))
+            err = self._origin_forecasts(z, trial, origins, h) - targets
+            value = float(np.mean(err * err))
+            return value if np.isfinite(value) else 1e300
+
+        starts = [np.full(k, f) for f in (0.05, 0.5)] + [np.r_[0.05, np.full(k - 1, 0.9)]]
+        best = min((minimize(cost, u0, method="L-BFGS-B", bounds=[(1e-4, 1 - 1e-4)] * k) for u0 in starts),
+                   key=lambda r: r.fun)
+        return self._smoothing_from_unit(np.clip(best.x, 1e-4, 1 - 1e-4))
 
     def _converged_fit(self, z):
         """The first fit, in ``INIT_ATTEMPTS`` order, that statsmodels reports as converged, and its method."""
@@ -192,23 +249,26 @@ class HoltWintersForecaster(BaseForecaster):
     def _forecast_origins(self, values, origins, horizon):
         """Smooth ``values`` once with the fitted parameters; forecasts (n_origins, horizon)."""
         values = forward(values, self.transform, "the history")
+        return inverse(self._origin_forecasts(values, self.params_, origins, horizon), self.transform)
+
+    def _origin_forecasts(self, values, params, origins, horizon):
+        """Forecasts (n_origins, horizon) of transformed ``values`` smoothed once with ``params``."""
         with statsmodels_guard("HoltWintersForecaster smoothing"):
             # return_raw: a results object would compute a numerical Hessian (seconds for m = 168)
-            _, states = self._model(values).smooth(self.params_, return_raw=True)
+            _, states = self._model(values).smooth(params, return_raw=True)
         S = np.asarray(states, dtype=np.float64)  # row t: states after observing y_t
         last = origins - 1
         hs = np.arange(1, horizon + 1)
         out = np.repeat(S[last, :1], horizon, axis=1)
         if self.trend is not None:
-            names = self.param_names_
-            phi = self.params_[names.index("damping_trend")] if self.damped_trend else 1.0
+            phi = params[2 + int(self.seasonal is not None)] if self.damped_trend else 1.0
             out = out + S[last, 1:2] * np.cumsum(phi ** hs)[None]
         if self.seasonal is not None:
             m = self.seasonal_periods_
             # The season for step h was last updated at o-1+h-m(k+1) >= o-m >= 0 (origins >= 2m).
             s = S[last[:, None] + hs - m * ((hs - 1) // m + 1), -1]
             out = out + s if self.seasonal == "add" else out * s
-        return inverse(out, self.transform)
+        return out
 
     def _predict(self, Y, XH, XF, horizon):
         return self._forecast_origins(Y[0], np.array([Y.shape[1]]), horizon)
