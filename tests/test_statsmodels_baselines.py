@@ -291,3 +291,67 @@ def test_ar_log1p_equals_autoreg_on_log1p_values_and_takes_zeros():
     bad.iloc[-1] = -1.0
     with pytest.raises(InvalidInputError, match="values >= 0"):
         model.predict(3, y=bad)
+
+
+# -- ARIMA with the differencing done before the model (simple_differencing) ------------------
+def _integrate_by_loop(history, w_forecasts, d, D, s):
+    """Undo (1-B)^d (1-B^s)^D one forecast at a time: brute force on the differencing operators."""
+    y = list(history)
+    for w in w_forecasts:
+        # the next differenced value is w; solve the difference equation for the next y
+        trial = 0.0
+        series = np.array(y + [trial])
+        for _ in range(d):
+            series = series[1:] - series[:-1]
+        for _ in range(D):
+            series = series[s:] - series[:-s]
+        y.append(w - series[-1])  # the last differenced value is linear in the new y with coefficient 1
+    return np.array(y[len(history):])
+
+
+@pytest.mark.parametrize("order, seasonal_order, trend", [((2, 0, 1), (0, 1, 0, 24), None),
+                                                          ((1, 1, 1), (0, 1, 0, 24), None),
+                                                          ((1, 1, 0), (0, 0, 0, 0), "c"),
+                                                          ((1, 0, 0), (1, 1, 0, 12), None)])
+def test_simple_differencing_forecasts_are_statsmodels_differences_integrated(order, seasonal_order, trend):
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    y = np.log(positive_seasonal(300).to_numpy()) + 0.002 * np.arange(300)
+    model = _quiet(ARIMAForecaster(order=order, seasonal_order=seasonal_order, trend=trend,
+                                   simple_differencing=True).fit, y[:240])
+    direct = _quiet(SARIMAX(y[:240], order=order, seasonal_order=seasonal_order, trend=trend,
+                            simple_differencing=True).fit, disp=False, maxiter=50)
+    np.testing.assert_allclose(model.params_, direct.params, rtol=1e-6)
+    d, D, s = order[1], seasonal_order[1], seasonal_order[3]
+    np.testing.assert_allclose(model.predict(30).to_numpy(),
+                               _integrate_by_loop(y[:240], direct.forecast(30), d, D, s), rtol=1e-9)
+    # from later origins, with the fitted parameters (no refit): statsmodels filtering the longer history
+    for o in (250, 271):
+        res = SARIMAX(y[:o], order=order, seasonal_order=seasonal_order, trend=trend,
+                      simple_differencing=True).filter(model.params_)
+        np.testing.assert_allclose(model.predict_at(y, [o], 30)[0],
+                                   _integrate_by_loop(y[:o], res.forecast(30), d, D, s), rtol=1e-9)
+
+
+def test_simple_differencing_with_exogenous_inputs_equals_statsmodels():
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    y = np.log(positive_seasonal(260).to_numpy())
+    X = np.column_stack([np.sin(np.arange(260) / 5.0), (np.arange(260) % 7 == 0).astype(float)])
+    y = y + X @ [0.3, -0.2]
+    kw = dict(order=(1, 0, 0), seasonal_order=(0, 1, 0, 24))
+    model = _quiet(ARIMAForecaster(simple_differencing=True, **kw).fit, y[:200], X[:200])
+    res = SARIMAX(y[:220], exog=X[:220], simple_differencing=True, **kw).filter(model.params_)
+    w = res.forecast(12, exog=X[220:232])  # statsmodels differences the future exog itself
+    np.testing.assert_allclose(model.predict_at(y, [220], 12, X=X)[0], _integrate_by_loop(y[:220], w, 0, 1, 24),
+                               rtol=1e-9)
+
+
+def test_simple_differencing_is_checked_and_needs_a_long_enough_history():
+    with pytest.raises(ParameterError, match="simple_differencing"):
+        ARIMAForecaster(simple_differencing="yes").fit(positive_seasonal(100))
+    model = _quiet(ARIMAForecaster(order=(1, 0, 0), seasonal_order=(0, 1, 0, 24), simple_differencing=True).fit,
+                   positive_seasonal(120))
+    with pytest.raises(InvalidInputError, match="origins must lie in"):  # 24 + 1 + 1 + 1 points at least
+        model.predict_at(positive_seasonal(120), [26], 3)
+    assert model.predict_at(positive_seasonal(120), [28], 3).shape == (1, 3)
