@@ -458,3 +458,10 @@ def test_many_series_search_chooses_each_series_own_parameters_on_its_training_p
         rows = fc[(fc["series"] == key) & (fc["model"] == "snaive")]
         target = y.index.get_indexer(pd.DatetimeIndex(rows["timestamp"]))
         np.testing.assert_allclose(rows["y_pred"].to_numpy(), y.to_numpy()[target - period * (1 + (rows["step"].to_numpy() - 1) // period)])
+
+
+def test_none_inside_an_array_is_none_and_arrays_are_tuples():
+    run = load_config(_cfg(models={"s": {"model": "arima", "order": [1, 0, 0],
+                                         "seasonal_order": [0, 1, 0, "none"]}})).runs[0]
+    model = run.models["s"].build(2)
+    assert model.seasonal_order == (0, 1, 0, None) and model.order == (1, 0, 0)

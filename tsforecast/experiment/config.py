@@ -177,10 +177,10 @@ def _check_protocol(p, where, context):
 
 
 def _param_value(value):
-    """TOML has no null and no tuples: ``"none"`` means None, arrays become tuples."""
+    """TOML has no null and no tuples: ``"none"`` means None (also inside arrays), arrays become tuples."""
     if value == "none":
         return None
-    return tuple(value) if isinstance(value, list) else value
+    return tuple(_param_value(v) for v in value) if isinstance(value, list) else value
 
 
 def _model_specs(models, seed, where, context):
