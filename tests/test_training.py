@@ -121,6 +121,30 @@ def test_window_batches_stream_every_window_once_per_epoch(n_series, length, bat
             np.testing.assert_array_equal(u if not isinstance(u, tuple) else u[0], v if not isinstance(v, tuple) else v[0])
 
 
+@settings(max_examples=15, deadline=None)
+@given(n=st.integers(10, 120), batch=st.integers(1, 32), seed=st.integers(0, 10_000))
+def test_window_batches_follow_the_seeded_shuffle_of_the_starts(n, batch, seed):
+    """Batch by batch, the windows of a copy of ``starts`` shuffled in place by ``default_rng(seed)``
+    at each epoch (the order a fit with that seed has always used), cut by plain slicing and
+    completed with zero rows of weight 0."""
+    lags, horizon = 4, 2
+    z = np.random.default_rng(n).normal(size=(n, 1)).astype(np.float32)
+    source = WindowSource([z], lags, horizon)
+    starts, _ = source.split(0.0)
+    order, rng = np.array(starts, dtype=np.int64), np.random.default_rng(seed)
+    for epoch in _epochs(WindowBatches(source, starts, batch, seed=seed), 3):
+        rng.shuffle(order)
+        assert len(epoch) == -(-len(order) // batch)
+        for b, (x, y, w) in enumerate(epoch):
+            rows = order[b * batch : (b + 1) * batch]
+            want_x, want_y = np.zeros((batch, lags, 1), np.float32), np.zeros((batch, horizon), np.float32)
+            for r, s in enumerate(rows):
+                want_x[r], want_y[r] = z[s : s + lags], z[s + lags : s + lags + horizon, 0]
+            np.testing.assert_array_equal(x, want_x)
+            np.testing.assert_array_equal(y, want_y)
+            np.testing.assert_array_equal(w, np.arange(batch) < len(rows))
+
+
 def test_window_batches_reshuffle_each_epoch_and_keep_order_without_seed():
     source = WindowSource([np.arange(200.0)[:, None]], 4, 1)
     starts, _ = source.split(0.0)

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tsforecast
-from tsforecast import make_windows, train_val_split
+from tsforecast import make_windows, train_val_split, windowing
 from tsforecast.exceptions import InvalidInputError, NotEnoughDataError, ParameterError
 from tsforecast.windowing import WindowSource, origin_windows, split_positions, windows_at
 
@@ -124,6 +124,40 @@ def test_windows_at_and_origin_windows_match_slicing(n, length, k, m, seed):
     origins = starts + length
     for row, o in zip(origin_windows(values, length, origins), origins):
         np.testing.assert_array_equal(row, values[o - length : o])
+
+
+@settings(max_examples=40, deadline=None)
+@given(lengths=st.lists(st.integers(9, 40), min_size=1, max_size=3), extra=st.integers(0, 7),
+       chunk=st.sampled_from([1, 40, 2**20]), future=st.booleans(), seed=st.integers(0, 10_000))
+def test_gather_into_padded_rows_matches_a_loop(lengths, extra, chunk, future, seed):
+    """``gather(starts, rows)``: the windows by plain slicing of each series, then zero rows, whatever
+    the slice size ``windows_at`` copies at a time (``chunk`` bytes; 1 byte: one window per slice)."""
+    rng = np.random.default_rng(seed)
+    lags, horizon = 4, 3
+    series = [rng.normal(size=(n, 2)) for n in lengths]
+    fut = [rng.normal(size=(n, 1)) for n in lengths] if future else None
+    src = WindowSource(series, lags, horizon, fut)
+    # (series, start within it) of every window, and its global start: found by a loop.
+    where = [(i, t) for i, s in enumerate(series) for t in range(len(s) - lags - horizon + 1)]
+    offsets = np.cumsum([0] + lengths)
+    pick = rng.permutation(len(where))[: rng.integers(0, len(where) + 1)]
+    starts = [offsets[where[j][0]] + where[j][1] for j in pick]
+    saved, windowing.OUT_CHUNK_BYTES = windowing.OUT_CHUNK_BYTES, chunk
+    try:
+        past, tgt, ff = src.gather(starts, len(starts) + extra)
+    finally:
+        windowing.OUT_CHUNK_BYTES = saved
+    assert past.shape == (len(starts) + extra, lags, 2) and tgt.shape == (len(starts) + extra, horizon)
+    for row, j in enumerate(pick):
+        i, t = where[j]
+        np.testing.assert_array_equal(past[row], series[i][t : t + lags].astype(np.float32))
+        np.testing.assert_array_equal(tgt[row], series[i][t + lags : t + lags + horizon, 0].astype(np.float32))
+        if future:
+            np.testing.assert_array_equal(ff[row], fut[i][t + lags : t + lags + horizon].astype(np.float32))
+    assert not past[len(starts):].any() and not tgt[len(starts):].any()
+    assert ff is None if not future else not ff[len(starts):].any()
+    with pytest.raises(ParameterError):
+        src.gather(starts, len(starts) - 1) if starts else src.gather([0], 0)
 
 
 def test_windows_at_refuses_starts_outside_the_series():

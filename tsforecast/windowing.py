@@ -17,6 +17,9 @@ from numpy.lib.stride_tricks import sliding_window_view
 from .exceptions import ExogenousError, InvalidInputError, NotEnoughDataError, ParameterError
 
 
+OUT_CHUNK_BYTES = 2**20  # windows_at(..., out=...) copies this much at a time
+
+
 class Windows(NamedTuple):
     """Windows of one series.
 
@@ -53,7 +56,7 @@ def _strided(values, length):
     return view if values.ndim == 1 else view.transpose(0, 2, 1)
 
 
-def windows_at(values, length, starts) -> np.ndarray:
+def windows_at(values, length, starts, out=None) -> np.ndarray:
     """The windows ``values[s : s + length]`` for each ``s`` in ``starts``, stacked.
 
     Parameters
@@ -62,6 +65,9 @@ def windows_at(values, length, starts) -> np.ndarray:
     length : int
     starts : array-like of int, shape (m,)
         Window starts, each in ``[0, n - length]``.
+    out : ndarray of shape (m, length) or (m, length, k), optional
+        C-contiguous array of the dtype of ``values`` to write the windows into
+        (no temporary copy); returned.
 
     Returns
     -------
@@ -79,7 +85,15 @@ def windows_at(values, length, starts) -> np.ndarray:
     if starts.size and (starts.min() < 0 or starts.max() >= n_start):
         raise InvalidInputError(f"window starts must lie in [0, {n_start - 1}] for windows of {length} "
                                 f"of {len(values)} rows, got [{starts.min()}, {starts.max()}].")
-    return _strided(values, length)[starts]
+    view = _strided(values, length)
+    if out is None:
+        return view[starts]
+    # In slices of about 1 MB: ``out[:] = view[starts]`` would first build the whole copy, and
+    # ``np.take(view, ..., out=out)`` makes the strided view contiguous (every window of the series).
+    step = max(1, OUT_CHUNK_BYTES // max(1, out[:1].nbytes))
+    for a in range(0, len(starts), step):
+        out[a : a + step] = view[starts[a : a + step]]
+    return out
 
 
 def origin_windows(values, length, origins) -> np.ndarray:
@@ -212,17 +226,31 @@ class WindowSource:
             va.append(starts[v])
         return np.concatenate(tr), np.concatenate(va)
 
-    def gather(self, starts):
+    def gather(self, starts, rows=None):
         """Copy out the windows starting at ``starts``.
+
+        ``rows``: the number of rows to return (at least ``len(starts)``); the windows fill the
+        first ``len(starts)`` and the rest are zeros, written in place (no padded copy).
 
         Returns
         -------
-        past : float32 ndarray (m, lags, channels)
-        targets : float32 ndarray (m, horizon)
-        future : float32 ndarray (m, horizon, k_f), or None
+        past : float32 ndarray (rows, lags, channels)
+        targets : float32 ndarray (rows, horizon)
+        future : float32 ndarray (rows, horizon, k_f), or None
         """
         starts = np.asarray(starts, dtype=np.int64)
-        past = windows_at(self.data, self.lags, starts)
-        targets = windows_at(self.data[:, 0], self.horizon, starts + self.lags)
-        fut = None if self.future is None else windows_at(self.future, self.horizon, starts + self.lags)
+        m = len(starts)
+        rows = m if rows is None else rows
+        if rows < m:
+            raise ParameterError(f"rows must be at least the number of windows ({m}), got {rows}.")
+
+        def take(values, length, at):
+            out = np.empty((rows, length, *values.shape[1:]), dtype=values.dtype)
+            windows_at(values, length, at, out=out[:m])
+            out[m:] = 0.0
+            return out
+
+        past = take(self.data, self.lags, starts)
+        targets = take(self.data[:, 0], self.horizon, starts + self.lags)
+        fut = None if self.future is None else take(self.future, self.horizon, starts + self.lags)
         return past, targets, fut

@@ -207,8 +207,9 @@ class WindowBatches(keras.utils.PyDataset):
     Memory stays at one batch of windows whatever the length of the series
     (gathering all training windows up front costs ``lags`` times the series).
     Every batch has ``batch_size`` rows: the last one is completed with
-    zero-weight rows by :func:`pad_to_batches`, so one compiled shape serves
-    the whole fit and the loss (averaged over weighted rows) is unchanged.
+    zero-weight rows of zeros (as :func:`pad_to_batches` does, but written in
+    place, with no padded copy of the batch), so one compiled shape serves the
+    whole fit and the loss (averaged over weighted rows) is unchanged.
 
     Parameters
     ----------
@@ -227,12 +228,18 @@ class WindowBatches(keras.utils.PyDataset):
     def __init__(self, source, starts, batch_size, target_slice=slice(None), seed=None):
         super().__init__()
         self.source, self.batch_size, self.target_slice = source, batch_size, target_slice
-        # Shuffled in place, one copy per fit: a fresh permutation per epoch would hold two.
-        self.order = np.asarray(starts) if seed is None else np.array(starts)
+        self.starts = np.asarray(starts)
+        # The shuffled order is a permutation of positions in ``starts``, shuffled in place epoch
+        # after epoch (a fresh permutation per epoch would hold two). Generator.shuffle draws the
+        # same swaps whatever the dtype, so int32 positions give the order a shuffled int64 copy of
+        # ``starts`` would, in half its memory.
+        self.order = None
+        if seed is not None:
+            self.order = np.arange(len(self.starts), dtype=np.int32 if len(self.starts) < 2**31 else np.int64)
         self._rng = None if seed is None else np.random.default_rng(seed)
 
     def __len__(self):
-        return -(-len(self.order) // self.batch_size)
+        return -(-len(self.starts) // self.batch_size)
 
     def on_epoch_begin(self):
         # Keras calls this before it asks for the epoch's first batch (also on the TensorFlow
@@ -241,11 +248,14 @@ class WindowBatches(keras.utils.PyDataset):
             self._rng.shuffle(self.order)
 
     def __getitem__(self, i):
-        rows = self.order[i * self.batch_size : (i + 1) * self.batch_size]
-        past, targets, future = self.source.gather(rows)
+        part = slice(i * self.batch_size, (i + 1) * self.batch_size)
+        rows = self.starts[part] if self.order is None else self.starts[self.order[part]]
+        past, targets, future = self.source.gather(rows, self.batch_size)
+        weight = np.zeros(self.batch_size, dtype=np.float32)
+        weight[: len(rows)] = 1.0
         # A tuple, not a list: tf.data (TensorFlow backend) takes no list in a batch's structure.
         inputs = past if future is None else (past, future[:, self.target_slice])
-        return pad_to_batches(inputs, targets[:, self.target_slice], self.batch_size)
+        return inputs, targets[:, self.target_slice], weight
 
 
 def train_network(net, source, train_starts, val_starts, *, target_slice=slice(None), epochs=100, batch_size=32,
