@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tsforecast.exceptions import ParameterError
 from tsforecast.models.ar_model import ARForecaster
 from tsforecast.models.naive_model import SeasonalNaiveForecaster
 from tsforecast.models.narx_model import NARXForecaster
@@ -163,3 +164,31 @@ def test_predict_from_new_history_with_exog_equals_predict_at(cls, strategy):
     for i, o in enumerate(origins):
         one = model.predict(H, y=y.iloc[:o], X=X.iloc[: o + n_fut]).to_numpy()
         np.testing.assert_allclose(one, batched[i], rtol=1e-5, atol=1e-6)
+
+
+def test_linear_skip_adds_a_linear_autoregression_of_the_taps_to_the_output():
+    """With the hidden units' output weights zeroed, the network is exactly W x + b on its input taps."""
+    y = simulate_ar2(5, n=300) + 10.0
+    model = NARXForecaster(lags=[1, 2, 5], hidden=(3,), linear_skip=True, scaler=None, strategy="mimo", horizon=2,
+                           epochs=2, seed=0).fit(y)
+    net = model.networks_[0]
+    head = net.get_layer("forecast")
+    kernel, bias = head.get_weights()
+    assert kernel.shape == (3 + 3, 2)  # 3 hidden units, then the taps y[t-1], y[t-2], y[t-5]
+    kernel[:3] = 0.0
+    head.set_weights([kernel, bias])
+    v = y.to_numpy()
+    taps = np.array([v[-1], v[-2], v[-5]])
+    np.testing.assert_allclose(model.predict(2).to_numpy(), taps @ kernel[3:] + bias, rtol=1e-5)
+    with pytest.raises(ParameterError, match="linear_skip"):
+        NARXForecaster(linear_skip="yes").fit(y)
+
+
+def test_linear_skip_network_learns_the_ar2_conditional_expectation_through_a_tanh_layer():
+    H = 4
+    y = simulate_ar2(3, n=1600)
+    model = NARXForecaster(lags=2, hidden=(4,), linear_skip=True, horizon=H, strategy="mimo", epochs=25,
+                           learning_rate=1e-2, batch_size=64, patience=5, seed=0).fit(y.iloc[:1200])
+    origins = np.arange(1200, 1600 - H)
+    rms = np.sqrt(np.mean((model.predict_at(y, origins, H) - analytic_ar2(y, origins, H)) ** 2, axis=0))
+    assert np.all(rms < 0.15), rms

@@ -3,6 +3,7 @@
 import numpy as np
 
 from ..base import check_int, check_lag_set
+from ..exceptions import ParameterError
 from .neural_base import NeuralForecaster
 
 
@@ -23,6 +24,11 @@ class NARXForecaster(NeuralForecaster):
         q, delays of each exogenous input (defaults to ``lags``).
     hidden : tuple of int
         Units of the hidden layers.
+    linear_skip : bool
+        Also connect the input taps straight to the output layer, so the network is a linear
+        autoregression plus the MLP's nonlinear correction (the "highway" of LSTNet, Lai et al.,
+        2018; AR-Net). The linear part carries what persistence and seasonal lags explain, which a
+        small MLP on hundreds of inputs learns poorly (its lead-1 forecasts then lose to naive).
     activation : str
     horizon : int
         Steps the model is built for (``predict`` defaults to it).
@@ -73,7 +79,7 @@ class NARXForecaster(NeuralForecaster):
     verbose : int
     """
 
-    _params = {"lags": 24, "exog_lags": None, "hidden": (32,), "activation": "tanh"}
+    _params = {"lags": 24, "exog_lags": None, "hidden": (32,), "linear_skip": False, "activation": "tanh"}
 
     def _lag_set(self):
         lags = getattr(self, "lags_", None) or self.lags
@@ -88,10 +94,15 @@ class NARXForecaster(NeuralForecaster):
         if isinstance(self.lags, (list, tuple)):
             check_lag_set(self.lags)
             check_int(self._q(), "exog_lags")
-            super()._check_params_except_lags()
+            self._check_params_except_lags()
             return
         super()._check_params()
         check_int(self._q(), "exog_lags")
+
+    def _check_params_except_lags(self):
+        super()._check_params_except_lags()
+        if not isinstance(self.linear_skip, (bool, np.bool_)):
+            raise ParameterError(f"linear_skip must be True or False, got {self.linear_skip!r}.")
 
     def _window_length(self):
         return max(max(self._lag_set()), self._q())
@@ -101,7 +112,7 @@ class NARXForecaster(NeuralForecaster):
 
         return build_narx(window, n_channels, out_steps, n_future, lags=self._lag_set(), exog_lags=self._q(),
                           hidden=tuple(self.hidden), activation=self.activation, dropout=self.dropout, l2=self.l2,
-                          n_quantiles=self._n_quantiles())
+                          n_quantiles=self._n_quantiles(), linear_skip=bool(self.linear_skip))
 
     @classmethod
     def _test_params(cls):
