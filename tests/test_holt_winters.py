@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
-from tsforecast.exceptions import ParameterError
+from tsforecast.exceptions import InvalidInputError, ParameterError
 from tsforecast.models.holt_winters_model import HoltWintersForecaster
 
 
@@ -169,3 +169,21 @@ def test_trace_loss_needs_room_for_its_forecasts_and_a_known_name():
     with pytest.raises(NotEnoughDataError, match="loss='trace'"):
         _quiet(HoltWintersForecaster(seasonal_periods=12, trend=None, seasonal="add", loss="trace", horizon=20).fit,
                traffic_like(30))
+
+
+def test_a_multiplicative_model_forecasts_from_a_history_with_zeros_by_its_recursion():
+    """Fitted on positive data, then a cell falls silent: zeros are relative errors of -1 in the recursion."""
+    y = traffic_like(n=200, m=12, level=100.0)
+    hw = _quiet(HoltWintersForecaster(seasonal_periods=12, trend=None, seasonal="mul", error="mul").fit, y)
+    history = y.to_numpy().copy()
+    history[-5:-2] = 0.0
+    alpha, gamma, level = hw.params_[0], hw.params_[1], hw.params_[2]
+    season = list(hw.params_[3:][::-1])  # oldest first
+    for v in history:  # ETS(M,N,M) by hand: e = y / (l s) - 1; l <- l (1 + alpha e); s <- s (1 + gamma e)
+        e = v / (level * season[-12]) - 1
+        level, season = level * (1 + alpha * e), season + [season[-12] * (1 + gamma * e)]
+    hand = np.array([level * season[-12 + (j % 12)] for j in range(3)])
+    # statsmodels' multiplicative recursion rounds differently from this one by ~1.5e-7 with or without zeros
+    np.testing.assert_allclose(hw.predict(3, y=pd.Series(history, index=y.index)).to_numpy(), hand, rtol=1e-6)
+    with pytest.raises(InvalidInputError, match="strictly positive"):
+        hw.predict(3, y=pd.Series(history - 1.0, index=y.index))

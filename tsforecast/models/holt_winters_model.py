@@ -140,9 +140,14 @@ class HoltWintersForecaster(BaseForecaster):
         m = self._period()
         return min(self._method_min_length(method, m) for method in INIT_ATTEMPTS[self.initialization_method])
 
-    def _model(self, y, initialization_method="estimated"):
+    def _model(self, y, initialization_method="estimated", smoothing=False):
         from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
+        if smoothing and (self.seasonal == "mul" or self.error == "mul") and np.all(y >= 0):
+            # Fitted parameters smooth a history with zeros well: a zero is a relative error of -1. Only the
+            # likelihood needs y > 0, and ETSModel checks for it on construction, so zeros become the smallest
+            # float (the same recursion to 1e-308). A cell that falls silent in the test part is forecast.
+            y = np.where(y == 0, np.finfo(np.float64).tiny, y)
         if (self.seasonal == "mul" or self.error == "mul") and not np.all(y > 0):
             where = " after the log transform (so y must exceed 1)" if self.transform == "log" else ""
             raise InvalidInputError(
@@ -255,7 +260,7 @@ class HoltWintersForecaster(BaseForecaster):
         """Forecasts (n_origins, horizon) of transformed ``values`` smoothed once with ``params``."""
         with statsmodels_guard("HoltWintersForecaster smoothing"):
             # return_raw: a results object would compute a numerical Hessian (seconds for m = 168)
-            _, states = self._model(values).smooth(params, return_raw=True)
+            _, states = self._model(values, smoothing=True).smooth(params, return_raw=True)
         S = np.asarray(states, dtype=np.float64)  # row t: states after observing y_t
         last = origins - 1
         hs = np.arange(1, horizon + 1)
