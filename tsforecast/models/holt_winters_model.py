@@ -1,12 +1,13 @@
 """Holt-Winters exponential smoothing on statsmodels' state-space ETS model (``ETSModel``).
 
 Smoothing parameters (and, with ``initialization_method="estimated"``, the
-initial states) are estimated once (with ``loss="trace"`` the smoothing
-parameters are then re-chosen on multi-step forecasts), by maximum likelihood on the training
+initial states) are estimated once, by maximum likelihood on the training
 series divided by its mean absolute value: statsmodels' optimizer leaves
 initial states of order 1e10 (bytes per hour) at their start values, so on
 unscaled traffic data the "estimated" fit is not a maximum-likelihood fit at
-all. The states are converted back to data units afterwards. Forecasting from any other history reuses
+all. The states are converted back to data units afterwards; with
+``loss="trace"`` the smoothing parameters are then chosen again, on the
+training part's multi-step errors. Forecasting from any other history reuses
 them: one smoothing pass over the series with the fixed parameters, then every
 origin's forecast is read off the smoothed states,
 ``yhat_{o+h} = (l_{o-1} + phi_h b_{o-1}) (+ or *) s_{o-1+h-m(k+1)}``, k = floor((h-1)/m).
