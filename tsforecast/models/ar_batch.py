@@ -5,9 +5,10 @@ forecasters. For an :class:`~tsforecast.models.ar_model.ARForecaster` with fixed
 or a season) and no exogenous inputs, every series goes through the model's own ``fit`` (validation,
 missing values, transform, length checks), but the least-squares problems are collected and solved
 together by :func:`solve_ar`, per group of series with the same lags; the parameters equal
-statsmodels ``AutoReg`` on each series (to about 1e-12 relative on real traffic). Everything else
-(``lags="auto"``, exogenous or calendar inputs, other models, and any series whose batched solve is not
-accurate enough) is fitted one series at a time, exactly as ``fit`` does. :func:`predict_many` forecasts
+statsmodels ``AutoReg`` on each series (to about 1e-12 relative on real traffic). With ``lags="auto"`` the
+order is chosen first, for all series at once (:func:`select_orders`, the choice of statsmodels
+``ar_select_order``). Everything else (exogenous or calendar inputs, other models, and any series whose
+batched solve is not accurate enough) is fitted one series at a time, exactly as ``fit`` does. :func:`predict_many` forecasts
 many fitted AR models from the ends of their histories in one recursion per order.
 
 The solve: each series is centred (with a constant) and scaled, its design is built from shifted copies of
@@ -100,9 +101,22 @@ def fit_each(template, series: dict, X: dict | None = None, *, missing: str = "r
 
 def _solve_pending(pending, failures, catch, key_of):
     """Finish the deferred AR fits: batched solves per (lags, trend), statsmodels for the rest."""
-    groups = {}
+    groups, auto = {}, {}
     for model, y, lags in pending:
-        groups.setdefault((tuple(lags), model.trend), []).append((model, y))
+        if lags is None:
+            auto.setdefault((model.max_lags, model.ic, model.trend), []).append((model, y))
+        else:
+            groups.setdefault((tuple(lags), model.trend), []).append((model, y))
+    for (max_lags, ic, trend), items in auto.items():
+        orders, ok = select_orders([y for _, y in items], max_lags, ic, trend)
+        for (model, y), p, good in zip(items, orders, ok):
+            if good and p > 0:
+                groups.setdefault((tuple(range(1, p + 1)), trend), []).append((model, y))
+                continue
+            try:  # the mean alone (p = 0), or a series the batched selection could not score
+                model._fit_statsmodels(y, None, 0, [] if good else None)
+            except catch as exc:
+                failures[key_of[id(model)]] = exc
     for (lags, trend), items in groups.items():
         params, ok = solve_ar([y for _, y in items], lags, trend)
         for (model, y), row, good in zip(items, params, ok):
@@ -160,7 +174,62 @@ def solve_ar(Y, lags, trend: str = "c"):
     return params, ok
 
 
-def _solve_block(series, lengths, lags, n_c):
+def select_orders(Y, max_lags: int, ic: str = "aic", trend: str = "c"):
+    """AR orders chosen by ``ic`` for many series, as ``ar_select_order(y, max_lags, ic, trend, glob=False)``
+    chooses them one by one: every order 0..max_lags is scored on the same rows (after ``max_lags``).
+
+    Returns
+    -------
+    orders : ndarray of int, shape (n_series,)
+    ok : ndarray of bool, shape (n_series,)
+        False where the series could not be scored in the batch (too short, constant, ill-conditioned);
+        select those one by one.
+
+    Notes
+    -----
+    The residual sum of squares of every nested order comes from one QR factorisation of
+    ``[regressors, target]``: regressing on the first j columns leaves ``sum_{i >= j} R[i, k]^2``.
+    """
+    series = [np.asarray(y, dtype=np.float64) for y in Y]
+    n_c, lags = int(trend == "c"), list(range(1, max_lags + 1))
+    k = n_c + max_lags
+    lengths = np.array([len(y) for y in series], dtype=np.int64)
+    orders, ok = np.zeros(len(series), dtype=np.int64), np.zeros(len(series), dtype=bool)
+    todo = np.flatnonzero(lengths - max_lags > k) if max_lags else np.flatnonzero(lengths > k)
+    todo = todo[np.argsort(-lengths[todo], kind="stable")]
+    start = 0
+    while start < len(todo):
+        rows = int(lengths[todo[start]]) - max_lags
+        block = todo[start : start + max(1, BLOCK_BYTES // (8 * (k + 1) * rows))]
+        orders[block], ok[block] = _select_block([series[i] for i in block], lengths[block], lags, n_c, ic)
+        start += len(block)
+    return orders, ok
+
+
+def _select_block(series, lengths, lags, n_c, ic):
+    if not lags:
+        return np.zeros(len(series), dtype=np.int64), np.ones(len(series), dtype=bool)
+    D, _, _, usable = _design(series, lengths, lags, n_c)
+    k = D.shape[1] - 1
+    usable &= np.isfinite(D).all(axis=(1, 2))
+    D[~usable] = 0.0
+    # QR rather than a Cholesky factor of the Gram matrix: the small sums of squares of well-fitting orders
+    # keep their accuracy (the Gram matrix squares the design's condition number).
+    R = np.linalg.qr(D.transpose(0, 2, 1), mode="r")
+    tail = np.cumsum((R[:, ::-1, k]) ** 2, axis=1)[:, ::-1]  # tail[:, j] = sum_{i >= j} R[i, k]^2
+    p = np.arange(len(lags) + 1)
+    ssr = tail[:, n_c + p]  # order p regresses on the constant (if any) and lags 1..p
+    nobs = (lengths - len(lags)).astype(np.float64)[:, None]
+    usable &= (ssr > 0).all(axis=1)
+    llf = -nobs / 2 * (np.log(2 * np.pi) + np.log(np.where(ssr > 0, ssr, 1.0) / nobs) + 1)
+    penalty = 2.0 if ic == "aic" else np.log(nobs)
+    crit = -2 * llf + penalty * (p + n_c + 1)[None, :]
+    return np.argmin(crit, axis=1), usable
+
+
+def _design(series, lengths, lags, n_c):
+    """Centred and scaled design of a block of series: ``D[:, i, t]`` regressor i (the constant first, then
+    each lag), the target last, for t = max(lags) .. n-1; shorter series right-aligned after zero rows."""
     b, n = len(series), int(lengths.max())
     p, k = max(lags), n_c + len(lags)
     ragged = bool((lengths != n).any())
@@ -179,7 +248,6 @@ def _solve_block(series, lengths, lags, n_c):
     scale = np.sqrt(np.sum(Z * Z, axis=1, keepdims=True) / lengths[:, None])
     usable = np.isfinite(scale[:, 0]) & (scale[:, 0] > 0)
     Z /= np.where(usable[:, None], scale, 1.0)
-    # Design rows are the regressors, the last row the target: D[:, i, t] for t = p .. n-1.
     D = np.empty((b, k + 1, n - p))
     if n_c:
         D[:, 0] = 1.0
@@ -188,6 +256,12 @@ def _solve_block(series, lengths, lags, n_c):
     D[:, k] = Z[:, p:]
     if ragged:  # rows whose lags reach into the padding are not rows of that series: all zero
         D *= (np.arange(p, n)[None, :] >= (n - lengths + p)[:, None])[:, None, :]
+    return D, mu, scale, usable
+
+
+def _solve_block(series, lengths, lags, n_c):
+    k = n_c + len(lags)
+    D, mu, scale, usable = _design(series, lengths, lags, n_c)
     G = D @ D.transpose(0, 2, 1)
     A, rhs = G[:, :k, :k], G[:, :k, k]
     usable &= np.isfinite(G).all(axis=(1, 2))

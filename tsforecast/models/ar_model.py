@@ -175,8 +175,8 @@ class ARForecaster(BaseForecaster):
             )
         lags = self._lag_list()
         deferred = DEFERRED_SOLVES.get()
-        if deferred is not None and E is None and lags:
-            deferred.append((self, y, lags))  # fit_many solves it together with the other series
+        if deferred is not None and E is None and (lags is None or lags):
+            deferred.append((self, y, lags))  # fit_many selects (lags None) and solves it with the other series
             return
         self._fit_statsmodels(y, E, q, lags)
 
