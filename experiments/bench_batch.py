@@ -127,7 +127,8 @@ def main(argv=None):
     parser.add_argument("--chunk-size", type=int, default=2000, help="series per batch chunk for (a)")
     parser.add_argument("--n-ar", type=int, default=2000, help="simulated series for the AR job (default 2000; 0: none)")
     parser.add_argument("--ar-length", type=int, default=None, help="points per AR series (default --length)")
-    parser.add_argument("--ar-lags", type=int, default=24)
+    parser.add_argument("--ar-lags", type=lambda v: v if v == "auto" else int(v), default=24,
+                        help="AR order, or \"auto\" (AIC over orders 0..24, chosen for a whole chunk at once)")
     parser.add_argument("--ar-chunk-size", type=int, default=1000, help="series per batch chunk for (b)")
     parser.add_argument("--milan", action="store_true", help="also run the AR job on the 281 Milan cells")
     parser.add_argument("--n-jobs", type=int, nargs="+", default=[1, 2], help="worker processes for (b), one run each")
