@@ -50,3 +50,16 @@ def test_every_dataset_forecasts_a_day_ahead_or_a_week_for_daily_data():
     for run in cfg.runs:
         info = dataset_info(run.dataset)
         assert resolve_protocol(run.protocol, info)["horizon"] == (7 if info.frequency == "D" else 24), run.label
+
+
+@pytest.mark.parametrize("profile", ["quick", "full"])
+def test_the_mean_reuses_the_recipes_own_narx_and_ar(profile):
+    """The ensemble's members are built exactly as the recipe's `narx` and `ar` models (same parameters,
+    seed included), so inside an experiment (tsforecast.shared_fits) the mean trains nothing of its own."""
+    for run in load_config(RECIPE, profile=profile).runs:
+        ensemble = run.models["ar_narx_mean"].build(24)
+        members = ensemble._build_members()
+        assert [type(m).__name__ for m in members] == ["NARXForecaster", "ARForecaster"]
+        for member, label in zip(members, ("narx", "ar")):
+            assert member.get_params(deep=False) == run.models[label].build(24).get_params(deep=False), (run.label,
+                                                                                                          label)

@@ -19,6 +19,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..exceptions import ConfigError
+from ..shared_fits import shared_fits
 from .config import ExperimentConfig, RunSpec, load_config
 from .data import (  # noqa: F401 - re-exported: loading used to live here
     DEFAULT_METRICS,
@@ -252,7 +253,8 @@ def run_experiment(config=None, *, profile="quick", results_dir="results", seed=
         y, info, source = load_run_data(run)
         p = resolve_protocol(run.protocol, info)
         runner = _run_many if isinstance(y, dict) else _run_single
-        cmp, table, preds, steps, params, n_origins, models = runner(run, y, p, progress)
+        with shared_fits():  # an ensemble's member equal to a model of the run reuses that model's fit
+            cmp, table, preds, steps, params, n_origins, models = runner(run, y, p, progress)
         seconds = time.perf_counter() - t0
         table = table.copy()
         table["rank"] = table["rank"].astype("int64")
