@@ -36,12 +36,27 @@ def _rss_bytes() -> int:
     return kb * 1024
 
 
+def _pad_to_batches(inputs, targets, batch_size):
+    """The old path's padding: a copy of every window plus zero-weight rows up to whole batches."""
+    import numpy as np
+
+    pad = -len(targets) % batch_size
+    weight = np.r_[np.ones(len(targets), np.float32), np.zeros(pad, np.float32)]
+    if pad == 0:
+        return inputs, targets, weight
+
+    def grow(a):
+        return np.concatenate([a, np.zeros((pad, *a.shape[1:]), dtype=a.dtype)])
+
+    return grow(inputs), grow(targets), weight
+
+
 def _train_once(path: str, n: int) -> dict:
     """One epoch on an ``n``-point series by ``path`` ('old' or 'new'); memory figures in bytes."""
     import keras
     import numpy as np
 
-    from tsforecast.nn.training import VAL_BATCH, make_loss, pad_to_batches, train_network
+    from tsforecast.nn.training import VAL_BATCH, make_loss, train_network
     from tsforecast.windowing import WindowSource
 
     z = np.random.default_rng(0).normal(size=(n, 1)).astype(np.float32)
@@ -56,10 +71,10 @@ def _train_once(path: str, n: int) -> dict:
         train_network(net, source, train, val, epochs=1, batch_size=BATCH)
     else:
         # The training path before issue 14: every window copied out, then padded to whole batches.
-        x, y, w = pad_to_batches(*source.gather(train)[:2], BATCH)
+        x, y, w = _pad_to_batches(*source.gather(train)[:2], BATCH)
         n_val = len(val)
         val_batch = -(-n_val // -(-n_val // VAL_BATCH))
-        val_data = pad_to_batches(*source.gather(val)[:2], val_batch)
+        val_data = _pad_to_batches(*source.gather(val)[:2], val_batch)
         net.compile(optimizer="adam", loss=make_loss("mse"))
         net.fit(x, y, sample_weight=w, batch_size=BATCH, shuffle=True, validation_data=val_data,
                 validation_batch_size=val_batch, epochs=1, verbose=0)

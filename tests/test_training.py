@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tsforecast.nn.training import WindowBatches, make_loss, pad_to_batches, predict_batched, train_network
+from tsforecast.nn.training import WindowBatches, make_loss, predict_batched, train_network
 from tsforecast.windowing import WindowSource
 
 
@@ -15,13 +15,23 @@ def _net(seed=0, n_in=6, n_out=3):
     return keras.Sequential([keras.Input((n_in, 1)), keras.layers.LSTM(4), keras.layers.Dense(n_out)])
 
 
+def _batch(n_windows, batch_size, seed=0):
+    """The first batch of ``WindowBatches`` over ``n_windows`` windows (lags 6, horizon 3), in order,
+    and the same windows gathered directly (unpadded)."""
+    z = np.random.default_rng(seed).normal(size=(n_windows + 6 + 3 - 1, 1))
+    source = WindowSource([z], 6, 3)
+    starts, _ = source.split(0.0)
+    assert len(starts) == n_windows
+    x, y, _ = source.gather(starts[:batch_size])
+    return WindowBatches(source, starts, batch_size)[0], (x, y)
+
+
 @pytest.mark.parametrize("name", ["mse", "mae", "huber"])
 def test_padded_rows_do_not_change_the_loss(name):
-    rng = np.random.default_rng(0)
-    y_true, y_pred = rng.normal(size=(21, 3)), rng.normal(size=(21, 3))
-    _, yt, w = pad_to_batches(np.zeros((21, 6, 1)), y_true, 32)
-    yp = np.concatenate([y_pred, rng.normal(size=(11, 3))])  # whatever the net says on padding rows
-    assert len(yt) == 32 and w.sum() == 21 and not w[21:].any()
+    (_, yt, w), (_, y_true) = _batch(21, 32)
+    y_pred = np.random.default_rng(1).normal(size=(21, 3))
+    yp = np.concatenate([y_pred, np.random.default_rng(2).normal(size=(11, 3))])  # whatever the net says on padding
+    assert len(yt) == 32 and w.sum() == 21 and not w[21:].any() and not yt[21:].any()
     padded = float(make_loss(name)(yt, yp, sample_weight=w))
     err = y_true - y_pred
     by_hand = {"mse": np.mean(err**2), "mae": np.mean(np.abs(err)),
@@ -30,14 +40,12 @@ def test_padded_rows_do_not_change_the_loss(name):
 
 
 def test_a_padded_step_updates_weights_like_the_unpadded_batch():
-    rng = np.random.default_rng(1)
-    x, y = rng.normal(size=(21, 6, 1)).astype("float32"), rng.normal(size=(21, 3)).astype("float32")
+    (xp, yp, w), (x, y) = _batch(21, 32, seed=1)
     nets = []
     for padded in (False, True):
         net = _net()
         net.compile(keras.optimizers.SGD(0.1), loss=make_loss("mse"))
         if padded:
-            xp, yp, w = pad_to_batches(x, y, 32)
             net.train_on_batch(xp, yp, sample_weight=w)
         else:
             net.train_on_batch(x, y)
@@ -48,9 +56,11 @@ def test_a_padded_step_updates_weights_like_the_unpadded_batch():
 
 
 def test_no_padding_when_batches_are_full():
-    x, y = np.ones((64, 6, 1)), np.ones((64, 3))
-    xp, yp, w = pad_to_batches([x, x], y, 32)
-    assert xp[0] is x and yp is y and w.shape == (64,) and w.all()
+    z = np.ones((64 + 6 + 3 - 1, 1))
+    source = WindowSource([z], 6, 3)
+    starts, _ = source.split(0.0)
+    batches = WindowBatches(source, starts, 32)
+    assert len(batches) == 2 and all(batches[i][2].all() and len(batches[i][2]) == 32 for i in range(2))
 
 
 _NET = _net(seed=3)

@@ -178,38 +178,17 @@ def _per_row_metric(name, quantiles):
     return keras.metrics.MeanMetricWrapper(PER_ROW_LOSSES[name], name="train_loss")
 
 
-def pad_to_batches(inputs, targets, batch_size):
-    """Append zero-weight rows so every batch has ``batch_size`` rows.
-
-    A partial last batch has a new shape, and every new shape is traced and
-    compiled again (0.6 s per shape for an LSTM(64) train step on JAX, a
-    retrace on TensorFlow). With the loss averaged over weighted rows only, the
-    padding rows change neither the loss nor the gradients. ``inputs``: one
-    array, or a list or tuple of arrays. Returns ``(inputs, targets, sample_weight)``.
-    """
-    n = len(targets)
-    pad = -n % batch_size
-    weight = np.ones(n + pad, dtype=np.float32)
-    if pad == 0:
-        return inputs, targets, weight
-    weight[n:] = 0.0
-
-    def grow(a):
-        return np.concatenate([a, np.zeros((pad, *a.shape[1:]), dtype=a.dtype)])
-
-    inputs = type(inputs)(grow(a) for a in inputs) if isinstance(inputs, (list, tuple)) else grow(inputs)
-    return inputs, grow(targets), weight
-
-
 class WindowBatches(keras.utils.PyDataset):
     """Batches of windows of a :class:`~tsforecast.windowing.WindowSource`, copied out one batch at a time.
 
     Memory stays at one batch of windows whatever the length of the series
     (gathering all training windows up front costs ``lags`` times the series).
     Every batch has ``batch_size`` rows: the last one is completed with
-    zero-weight rows of zeros (as :func:`pad_to_batches` does, but written in
-    place, with no padded copy of the batch), so one compiled shape serves the
-    whole fit and the loss (averaged over weighted rows) is unchanged.
+    zero-weight rows of zeros, written in place (no padded copy of the batch).
+    A partial last batch would have a new shape, and every new shape is traced
+    and compiled again (0.6 s per shape for an LSTM(64) train step on JAX, a
+    retrace on TensorFlow); one shape serves the whole fit, and the loss,
+    averaged over weighted rows, is unchanged.
 
     Parameters
     ----------
