@@ -239,7 +239,9 @@ def run_experiment(config=None, *, profile="quick", results_dir="results", seed=
     Writes ``metrics.csv``, ``timings.csv``, ``report.md``, ``report.html``, ``forecasts.parquet``,
     ``config.json`` (the resolved config) and PNG figures, each atomically.
     With neural models it turns on TensorFlow's deterministic ops for the
-    process, so the same seed gives the same numbers.
+    process, so the same seed gives the same numbers. Within a dataset, a model
+    equal to one fitted before on the same data (an ensemble member that is also
+    a model of the run) reuses that fit (:mod:`tsforecast.shared_fits`).
     """
     t_start = time.perf_counter()
     cfg = load_config(config, profile=profile, seed=seed, name=name, datasets=datasets)
