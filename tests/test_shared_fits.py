@@ -50,6 +50,30 @@ def test_different_data_parameters_or_exog_are_fitted_again(counted):
         assert len(counted) == 6
 
 
+def test_parameters_that_are_not_plain_data_are_never_matched(counted):
+    """An array parameter's repr is abridged past 1,000 items: two different arrays could look equal."""
+    from tsforecast.shared_fits import _plain
+
+    assert _plain({"lags": [1, 2, (3, 4.5)], "seed": None, "name": "x"})
+    assert not _plain({"lags": np.arange(3)}) and not _plain({"model": object()})
+    y = make_series(300)
+    big = np.arange(1, 1201)
+    other = big.copy()
+    other[600] = 5000
+    assert repr(big) == repr(other)
+    with shared_fits():
+        tsf.ARForecaster(lags=5).fit(y)
+        model = tsf.ARForecaster(lags=5)
+        model.lags = big  # set after construction, as a user could, to reach the key with an array
+        assert sf_key(model, y) is None
+
+
+def sf_key(model, y):
+    from tsforecast.shared_fits import _key
+
+    return _key(model, y, None)[1]
+
+
 def test_nothing_is_cached_outside_the_block(counted):
     y = make_series(200)
     with shared_fits():

@@ -7,7 +7,7 @@ the same class, with the same parameters, fitted on the same validated data (val
 names, exogenous columns) takes that fit's state instead of fitting again.
 
 Only deterministic fits are shared: a model tagged ``stochastic`` whose ``seed`` is None is always
-fitted. The state is shared, not copied, so a model restored from the cache must only be read
+fitted, and so is one with a parameter that is not plain data (an array, an object). The state is shared, not copied, so a model restored from the cache must only be read
 (predicted from); this is how the experiment runner uses it. Outside the context nothing is cached.
 """
 
@@ -39,6 +39,18 @@ def _digest_frame(h, obj):
     h.update(pd.util.hash_pandas_object(obj, index=True).to_numpy().tobytes())
 
 
+def _plain(value) -> bool:
+    """Whether ``value`` is built of None, bools, numbers, strings, lists, tuples and dicts only, so that its
+    ``repr`` spells it out in full."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(_plain(k) and _plain(v) for k, v in value.items())
+    return False
+
+
 def _key(model, y, X):
     cache = _CACHE.get()
     if cache is None:
@@ -46,6 +58,8 @@ def _key(model, y, X):
     params = model.get_params(deep=False)
     if model.get_tag("stochastic") and "seed" in params and params["seed"] is None:
         return cache, None
+    if not _plain(params):
+        return cache, None  # e.g. an array parameter, whose repr may be abridged: never risk a false match
     h = hashlib.blake2b(digest_size=20)
     for part in (y, X):
         if isinstance(part, dict):
