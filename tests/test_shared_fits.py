@@ -74,6 +74,35 @@ def sf_key(model, y):
     return _key(model, y, None)[1]
 
 
+def test_a_refit_of_the_cached_object_or_another_time_zone_does_not_leak(counted):
+    y = make_series(300)
+    other = make_series(300, seed=5)
+    with shared_fits():
+        m = tsf.ARForecaster(lags=3).fit(y)
+        m.fit(other)  # the same object, refitted on other data
+        again = tsf.ARForecaster(lags=3).fit(y)
+        pd.testing.assert_series_equal(again.y_, y.astype(float), check_freq=False)
+        utc = pd.Series(y.to_numpy(), index=y.index.tz_localize("UTC"))
+        berlin = pd.Series(y.to_numpy(), index=utc.index.tz_convert("Europe/Berlin"))
+        tsf.ARForecaster(lags=3).fit(utc)
+        b = tsf.ARForecaster(lags=3).fit(berlin)
+        assert str(b.y_.index.tz) == "Europe/Berlin"
+    assert len(counted) == 4  # y, other, utc, berlin; the second fit on y was reused
+
+
+def test_an_ensemble_with_an_unseeded_member_is_always_fitted(monkeypatch):
+    calls = []
+    cls = tsf.NARXForecaster
+    fit = cls._fit
+    monkeypatch.setattr(cls, "_fit", lambda self, *a, **k: (calls.append(1), fit(self, *a, **k))[1])
+    y = make_series(120)
+    spec = (("narx", {"lags": 4, "horizon": 2, "hidden": (3,), "epochs": 1, "seed": None}),)
+    with shared_fits():
+        tsf.EnsembleForecaster(spec, combine="mean", horizon=2, seed=0).fit(y)
+        tsf.EnsembleForecaster(spec, combine="mean", horizon=2, seed=0).fit(y)
+    assert len(calls) == 2
+
+
 def test_nothing_is_cached_outside_the_block(counted):
     y = make_series(200)
     with shared_fits():

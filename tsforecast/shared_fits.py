@@ -6,9 +6,12 @@ weights. Inside :func:`shared_fits`, :meth:`BaseForecaster.fit` looks the fit up
 the same class, with the same parameters, fitted on the same validated data (values, timestamps,
 names, exogenous columns) takes that fit's state instead of fitting again.
 
-Only deterministic fits are shared: a model tagged ``stochastic`` whose ``seed`` is None is always
-fitted, and so is one with a parameter that is not plain data (an array, an object). The state is shared, not copied, so a model restored from the cache must only be read
-(predicted from); this is how the experiment runner uses it. Outside the context nothing is cached.
+Only deterministic fits are shared: a model tagged ``stochastic`` whose ``seed`` (or a member's) is
+None is always fitted, and so is one with a parameter that is not plain data (an array, an object).
+The fitted attributes are recorded as they are after the fit, but the objects they hold (networks,
+arrays) are shared, not copied: a model restored from the cache must only be read (predicted from),
+not updated in place. That is how the experiment runner uses it, one dataset at a time. Outside the
+context nothing is cached.
 """
 
 from __future__ import annotations
@@ -33,9 +36,10 @@ def shared_fits():
 
 
 def _digest_frame(h, obj):
-    """Feed a Series/DataFrame's values, index and names to the hash ``h``."""
+    """Feed a Series/DataFrame's values, index and names to the hash ``h``. The index's dtype carries its
+    time zone, which the row hashes (instants in UTC) do not."""
     h.update(repr((type(obj).__name__, getattr(obj, "name", None), list(getattr(obj, "columns", [])),
-                   str(getattr(obj.index, "freqstr", None)))).encode())
+                   str(obj.index.dtype), obj.index.name, str(getattr(obj.index, "freqstr", None)))).encode())
     h.update(pd.util.hash_pandas_object(obj, index=True).to_numpy().tobytes())
 
 
@@ -51,12 +55,21 @@ def _plain(value) -> bool:
     return False
 
 
+def _unseeded(value) -> bool:
+    """Whether a nested parameter table (an ensemble's members) sets some ``seed`` to None."""
+    if isinstance(value, dict):
+        return ("seed" in value and value["seed"] is None) or any(_unseeded(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_unseeded(v) for v in value)
+    return False
+
+
 def _key(model, y, X):
     cache = _CACHE.get()
     if cache is None:
         return cache, None
     params = model.get_params(deep=False)
-    if model.get_tag("stochastic") and "seed" in params and params["seed"] is None:
+    if model.get_tag("stochastic") and ("seed" in params and params["seed"] is None or _unseeded(params)):
         return cache, None
     if not _plain(params):
         return cache, None  # e.g. an array parameter, whose repr may be abridged: never risk a false match
@@ -82,15 +95,15 @@ def restore(model, y, X) -> bool:
     cache, key = _key(model, y, X)
     if key is None or key not in cache:
         return False
-    params = set(model.get_params(deep=False))
-    for name, value in vars(cache[key]).items():
-        if name not in params:
-            setattr(model, name, value)
+    for name, value in cache[key].items():
+        setattr(model, name, value)
     return True
 
 
 def remember(model, y, X):
-    """Record ``model``'s fit on ``y``/``X`` for :func:`restore` (inside :func:`shared_fits` only)."""
+    """Record ``model``'s fit on ``y``/``X`` for :func:`restore` (inside :func:`shared_fits` only): its fitted
+    attributes as they are now, so a later refit of the same object does not change what is handed out."""
     cache, key = _key(model, y, X)
     if key is not None:
-        cache[key] = model
+        params = set(model.get_params(deep=False))
+        cache[key] = {name: value for name, value in vars(model).items() if name not in params}

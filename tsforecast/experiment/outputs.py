@@ -175,7 +175,9 @@ def _report(cfg, sections, wall, command, files) -> list:
         blocks.append(("text", lines))
         blocks += [("figure", path, caption) for path, caption in figs]
         blocks.append(("text", ["Timings: `fit_seconds` and `predict_seconds` are wall times summed over all fits "
-                                "and forecast calls of a model."]))
+                                "and forecast calls of a model. A fit equal to one done before on the same data "
+                                "(an ensemble member that is also a model here) is reused, so its time counts "
+                                "once, where it was first done."]))
     if other:
         blocks += [("heading", 2, "Figures"), *[("figure", path, caption) for path, caption in other]]
     v = versions()
