@@ -465,3 +465,42 @@ def test_none_inside_an_array_is_none_and_arrays_are_tuples():
                                          "seasonal_order": [0, 1, 0, "none"]}})).runs[0]
     model = run.models["s"].build(2)
     assert model.seasonal_order == (0, 1, 0, None) and model.order == (1, 0, 0)
+
+
+@pytest.mark.parametrize("many", [False, True])
+def test_an_ensemble_of_the_runs_own_models_trains_nothing_again(tmp_path, monkeypatch, many):
+    """The mean's network member equals the run's `narx` (same parameters and seed), so the network is
+    trained once per dataset, and the mean's forecasts are the mean of the `narx` and `ar` rows."""
+    from tsforecast import NARXForecaster
+
+    calls = []
+    real = NARXForecaster._build_network
+
+    def counting(self, *a, **k):
+        calls.append(1)
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(NARXForecaster, "_build_network", counting)
+    net = {"model": "narx", "lags": 24, "hidden": [4], "strategy": "mimo", "epochs": 2, "patience": 1}
+    ar = {"model": "ar", "lags": 24}
+    cfg = {"seed": 0, "baseline": "naive",
+           "protocol": {"train_fraction": 0.75, "horizon": 6, "step": 12, "metrics": ["mae"]},
+           "models": {"naive": {"model": "naive"}, "narx": dict(net), "ar": dict(ar),
+                      "mean": {"model": "ensemble", "combine": "mean", "models": [
+                          {k: v for k, v in net.items()}, dict(ar)]}}}
+    if many:
+        rng = np.random.default_rng(2)
+        frames = [pd.DataFrame({"id": f"s{i}", "timestamp": pd.date_range("2024-01-01", periods=240, freq="h"),
+                                "value": 50 + 10 * i + 5 * np.sin(2 * np.pi * np.arange(240) / 24)
+                                + rng.normal(0, 1, 240)}) for i in range(2)]
+        pd.concat(frames).to_csv(tmp_path / "long.csv", index=False)
+        cfg.update(dataset=str(tmp_path / "long.csv"), series="all")
+        cfg["models"]["narx"]["global"] = cfg["models"]["mean"]["global"] = True
+    else:
+        cfg["dataset"] = "traffic_synthetic"
+    result = run_experiment(cfg, results_dir=tmp_path / "out", name="mean", progress=False)
+    assert len(calls) == 1  # NARX networks built: the standalone one only
+    fc = pd.read_parquet(result.path / "forecasts.parquet")
+    keys = ["series", "origin", "step"] if many else ["origin", "step"]
+    wide = fc.pivot_table(index=keys, columns="model", values="y_pred")
+    np.testing.assert_allclose(wide["mean"], (wide["narx"] + wide["ar"]) / 2, rtol=1e-12)
