@@ -16,7 +16,6 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from . import shared_fits
 from .exceptions import (
     ContractError,
     ExogenousError,
@@ -25,6 +24,7 @@ from .exceptions import (
     NotEnoughDataError,
     ParameterError,
 )
+from .shared_fits import remember as remember_fit, restore as restore_fit
 from .validation import check_exog, check_horizon, check_series, future_index
 from .windowing import origin_windows, windows_at
 
@@ -116,10 +116,10 @@ class BaseForecaster(BaseEstimator):
                 X = {k: self._add_calendar(given.get(k), s.index) for k, s in series.items()}
                 Xs = {k: x.copy() for k, x in to_exog_dict(X, series).items()}
             self._reset_fitted()
-            if shared_fits.restore(self, series, Xs):
+            if restore_fit(self, series, Xs):
                 return self
             self._fit_global(series, Xs)
-            shared_fits.remember(self, series, Xs)
+            remember_fit(self, series, Xs)
             return self
         # Copies: check_series hands back a clean Series itself, and the model must not change
         # when the caller edits their data after fit.
@@ -132,14 +132,14 @@ class BaseForecaster(BaseEstimator):
                 f"use a longer series or smaller lags/horizon."
             )
         self._reset_fitted()
-        if shared_fits.restore(self, series, Xf):
+        if restore_fit(self, series, Xf):
             return self
         self.y_ = series
         self.X_ = Xf
         self.exog_columns_ = None if Xf is None else list(Xf.columns)
         self.is_global_ = False
         self._fit(series.to_numpy(), None if Xf is None else Xf.to_numpy())
-        shared_fits.remember(self, series, Xf)
+        remember_fit(self, series, Xf)
         return self
 
     # -- calendar covariates ------------------------------------------------
