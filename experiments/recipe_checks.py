@@ -33,7 +33,8 @@ def contains_network(spec: dict) -> bool:
 
 def error_matrix(frame: pd.DataFrame) -> pd.DataFrame:
     """Errors (origins x steps) of one model on one dataset (series stacked for many-series data)."""
-    keys = ["series", "origin"] if "series" in frame.columns else ["origin"]
+    # A results file with a many-series dataset has a series column, empty for the single-series ones.
+    keys = ["series", "origin"] if "series" in frame.columns and frame["series"].notna().any() else ["origin"]
     return (frame.assign(e=frame["y_true"] - frame["y_pred"]).pivot_table(index=keys, columns="step", values="e")
             .sort_index())
 
