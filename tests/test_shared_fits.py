@@ -162,3 +162,17 @@ def test_an_ensemble_member_reuses_the_standalone_fit_and_forecasts_as_without_t
         ens = tsf.EnsembleForecaster(spec, combine="mean", horizon=3, seed=0).fit(y)
         assert ens.members_[0].networks_[0] is alone.networks_[0]
         pd.testing.assert_series_equal(ens.predict(), uncached)
+
+
+def test_a_fit_on_more_data_is_never_handed_to_a_fit_on_its_head(counted):
+    """Forecasting integrity: a model fitted on the training part never gets the state of an equal model
+    fitted on the whole series (values after the origin), nor the other way round."""
+    y = make_series(300)
+    head = y.iloc[:200]
+    with shared_fits():
+        full = tsf.ARForecaster(lags=5, horizon=3).fit(y)
+        part = tsf.ARForecaster(lags=5, horizon=3).fit(head)
+        again = tsf.ARForecaster(lags=5, horizon=3).fit(y)
+    assert len(counted) == 2 and again.y_ is full.y_
+    assert part.y_.index[-1] == head.index[-1] and len(part.y_) == 200
+    pd.testing.assert_series_equal(part.predict(), tsf.ARForecaster(lags=5, horizon=3).fit(head).predict())
