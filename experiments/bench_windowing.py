@@ -113,6 +113,8 @@ def main() -> None:
         if path == "new":
             excess = (r["rss"] - model["rss"]) / r["series_f32"]
             print(f"new path beyond the model's cost: {excess:.2f}x the float32 series (target < 3x)")
+            print(f"new path, every NumPy/Python allocation while training: {r['traced'] / r['series_f32']:.2f}x "
+                  f"the float32 series (target < 3x)")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tsforecast.nn.training import WindowBatches, make_loss, predict_batched, train_network
+from tsforecast.nn.training import (VAL_BATCH, VAL_BATCH_FLOATS, WindowBatches, make_loss, predict_batched,
+                                     train_network, validation_batch_rows)
 from tsforecast.windowing import WindowSource
 
 
@@ -176,3 +177,40 @@ def test_training_is_reproducible_with_the_seed():
         weights.append(np.concatenate([w.ravel() for w in net.get_weights()]))
     np.testing.assert_array_equal(weights[0], weights[1])
     assert not np.array_equal(weights[0], weights[2]), "the seed did not change the batch order"
+
+
+@settings(max_examples=60, deadline=None)
+@given(n_val=st.integers(1, 30_000), lags=st.integers(1, 3000), horizon=st.integers(1, 30),
+       channels=st.integers(1, 3), k_future=st.integers(0, 3), batch=st.integers(1, 512))
+def test_validation_batches_are_few_equal_and_bounded_in_memory(n_val, lags, horizon, channels, k_future, batch):
+    class Source:  # the two arrays validation_batch_rows reads the shapes of
+        data = np.empty((0, channels))
+        future = None if k_future == 0 else np.empty((0, k_future))
+
+    Source.lags, Source.horizon = lags, horizon
+    rows = validation_batch_rows(Source, n_val, batch)
+    n_batches = -(-n_val // rows)
+    row_floats = lags * channels + horizon * (1 + k_future)
+    # Brute force: the fewest batches whose rows fit both caps (rows: VAL_BATCH, floats: VAL_BATCH_FLOATS,
+    # never below a training batch), then the smallest equal size that holds every window.
+    cap = max(batch, min(VAL_BATCH, VAL_BATCH_FLOATS // row_floats))
+    fewest = next(k for k in range(1, n_val + 1) if -(-n_val // k) <= cap)
+    assert n_batches == fewest
+    assert rows == -(-n_val // fewest) and rows * n_batches >= n_val > rows * (n_batches - 1)
+    assert rows <= batch or rows * row_floats <= VAL_BATCH_FLOATS
+
+
+def test_a_long_window_gets_small_validation_batches_and_the_same_validation_loss():
+    # 1,500 lags: a validation batch of 4,096 windows would be 25 MB; the cap makes it 1 MB, and the
+    # validation loss is still the mean over all validation windows.
+    z = np.random.default_rng(0).normal(size=(3000, 1)).astype(np.float32)
+    source = WindowSource([z], 1500, 2)
+    train, val = source.split(0.5)
+    rows = validation_batch_rows(source, len(val), 32)
+    assert rows * 1502 <= VAL_BATCH_FLOATS and rows < len(val)
+    keras.utils.set_random_seed(0)
+    net = keras.Sequential([keras.Input((1500, 1)), keras.layers.Flatten(), keras.layers.Dense(2)])
+    hist = train_network(net, source, train, val, epochs=1, batch_size=32, patience=1)
+    x, y, _ = source.gather(val)
+    by_hand = np.mean((net.predict(x, verbose=0) - y) ** 2)
+    np.testing.assert_allclose(hist.history["val_loss"][-1], by_hand, rtol=1e-4)

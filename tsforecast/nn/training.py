@@ -19,8 +19,12 @@ LOSSES = tuple(LOSS_CLASSES)
 PER_ROW_LOSSES = {"mse": keras.losses.mean_squared_error, "mae": keras.losses.mean_absolute_error,
                   "huber": keras.losses.huber}
 VAL_BATCH = 4096
+# Keras prefetches a few batches ahead on TensorFlow: capped at 1 MB of float32 per validation batch,
+# those stay small next to the series even with long windows (4,096 windows of 336 lags are 5.5 MB).
+VAL_BATCH_FLOATS = 2**18
 PREDICT_BATCH = 4096
 CACHE_ENV = "TSFORECAST_JAX_CACHE_DIR"
+CACHE_MAX_BYTES = 2**28
 PROGRESS = True  # module switch for the progress lines of quiet (verbose=0) fits; see FitProgress
 PROGRESS_ENV = "TSFORECAST_PROGRESS"  # "0" (or "false", "no", "off") silences them too
 PROGRESS_AFTER = 5.0  # seconds a quiet fit stays silent: short fits (tests, tuning candidates) print nothing
@@ -102,8 +106,11 @@ def use_compilation_cache():
     if not path:
         return None
     jax.config.update("jax_compilation_cache_dir", path)
-    # JAX caches only compilations slower than 1 s by default; a train step takes 0.3-1 s.
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.1)
+    # JAX caches only compilations slower than 1 s by default. A train step takes 0.3-1 s, and the
+    # many small ones (weight initialisers, eager ops) add up to ~0.5 s of a process's first fit.
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    if jax.config.jax_compilation_cache_max_size == -1:
+        jax.config.update("jax_compilation_cache_max_size", CACHE_MAX_BYTES)  # least recently used go first
     return path
 
 
@@ -269,10 +276,20 @@ def train_network(net, source, train_starts, val_starts, *, target_slice=slice(N
     if has_val:
         # Few, equal validation batches: one compiled shape, and the per-batch means average
         # (almost) to the mean over all validation windows.
-        n_val = len(val_starts)
-        val = WindowBatches(source, val_starts, -(-n_val // -(-n_val // VAL_BATCH)), target_slice)
+        val = WindowBatches(source, val_starts, validation_batch_rows(source, len(val_starts), batch_size),
+                            target_slice)
     # The batches shuffle themselves (seeded); Keras's shuffle would only reorder whole batches.
     return net.fit(train, validation_data=val, shuffle=False, epochs=epochs, callbacks=callbacks, verbose=verbose)
+
+
+def validation_batch_rows(source, n_val, batch_size):
+    """Rows per validation batch: as few equal batches as hold ``n_val`` windows with at most
+    :data:`VAL_BATCH` rows and :data:`VAL_BATCH_FLOATS` floats each (never fewer rows than a
+    training batch)."""
+    k_future = 0 if source.future is None else source.future.shape[1]
+    row_floats = source.lags * source.data.shape[1] + source.horizon * (1 + k_future)
+    cap = max(batch_size, min(VAL_BATCH, VAL_BATCH_FLOATS // row_floats))
+    return -(-n_val // -(-n_val // cap))
 
 
 def _prepare(net, has_val, *, learning_rate, optimizer, clipnorm, weight_decay, loss, quantiles, patience,
