@@ -24,6 +24,9 @@ CANDIDATES = {
     "calendar": {"calendar": ("hour", "dayofweek")},
     "base_last": {"base": "last"},
     "base_seasonal": {"base": "seasonal"},
+    # The recipe's network (linear skip) forecasting the correction to the last value: the same functions
+    # (the skip can add the last value back), but training starts from the naive forecast.
+    "linear_skip_base_last": {"linear_skip": True, "base": "last"},
 }
 
 
