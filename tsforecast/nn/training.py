@@ -24,7 +24,6 @@ VAL_BATCH = 4096
 VAL_BATCH_FLOATS = 2**18
 PREDICT_BATCH = 4096
 CACHE_ENV = "TSFORECAST_JAX_CACHE_DIR"
-CACHE_MAX_BYTES = 2**28
 PROGRESS = True  # module switch for the progress lines of quiet (verbose=0) fits; see FitProgress
 PROGRESS_ENV = "TSFORECAST_PROGRESS"  # "0" (or "false", "no", "off") silences them too
 PROGRESS_AFTER = 5.0  # seconds a quiet fit stays silent: short fits (tests, tuning candidates) print nothing
@@ -108,9 +107,8 @@ def use_compilation_cache():
     jax.config.update("jax_compilation_cache_dir", path)
     # JAX caches only compilations slower than 1 s by default. A train step takes 0.3-1 s, and the
     # many small ones (weight initialisers, eager ops) add up to ~0.5 s of a process's first fit.
+    # No size cap: JAX's size-capped (LRU) cache made every fit ~1 s slower. Entries are a few kB.
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-    if jax.config.jax_compilation_cache_max_size == -1:
-        jax.config.update("jax_compilation_cache_max_size", CACHE_MAX_BYTES)  # least recently used go first
     return path
 
 
