@@ -1,6 +1,6 @@
 """Every speed and memory figure of issue 14, in one run: each benchmark in its own process, in turn.
 
-    TSFORECAST_DATA_DIR=../shared/data python experiments/bench_all.py          # ~15 min on 2 cores
+    TSFORECAST_DATA_DIR=../shared/data python experiments/bench_all.py          # ~20 min on 2 cores
     python experiments/bench_all.py --only windowing,backtest                    # some of them
 
 What each part prints (the scripts' own docstrings say how they measure):
