@@ -28,6 +28,12 @@ CANDIDATES = {
     # The recipe's network (linear skip) forecasting the correction to the last value: the same functions
     # (the skip can add the last value back), but training starts from the naive forecast.
     "linear_skip_base_last": {"linear_skip": True, "base": "last"},
+    # The linear part solved by ridge regression on the training windows and held fixed; the MLP
+    # trains on what it leaves.
+    "ridge_skip": {"linear_skip": "ridge"},
+    # The ridge part alone: the MLP's output weights start at zero and a learning rate of 1e-12 keeps
+    # them there (a measurement of what the MLP adds, not a model to use).
+    "ridge_only": {"linear_skip": "ridge", "learning_rate": 1e-12, "epochs": 1},
 }
 
 

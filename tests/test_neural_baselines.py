@@ -7,12 +7,20 @@ average over three seeds with more training.
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.linear_model import Ridge
 
 from tsforecast.exceptions import ParameterError
 from tsforecast.models.ar_model import ARForecaster
 from tsforecast.models.naive_model import SeasonalNaiveForecaster
 from tsforecast.models.narx_model import NARXForecaster
 from tsforecast.models.tdnn_model import TDNNForecaster
+from tsforecast.nn.mlp import LINEAR_SKIP
+from tsforecast.nn.heads import find_layer
+from tsforecast.nn.ridge import ridge_fit
+from tsforecast.persistence import load_model
+from tsforecast.testing import CHECKS
 
 PHI, CONST = (0.6, -0.3), 1.0
 
@@ -192,3 +200,152 @@ def test_linear_skip_network_learns_the_ar2_conditional_expectation_through_a_ta
     origins = np.arange(1200, 1600 - H)
     rms = np.sqrt(np.mean((model.predict_at(y, origins, H) - analytic_ar2(y, origins, H)) ** 2, axis=0))
     assert np.all(rms < 0.15), rms
+
+
+# -- linear_skip="ridge": the linear part solved by ridge regression, then held fixed. Truths:
+# scikit-learn's Ridge (the solver), windows cut and normalised by a hand loop (the features), the
+# companion-matrix forecast of the known AR(2) (what a fitted linear part must reach).
+def _penalty(x, alpha):
+    """The penalty ridge_fit promises: alpha times the mean variance (times n) of the features."""
+    xc = x - x.mean(axis=0)
+    return alpha * np.trace(xc.T @ xc) / x.shape[1]
+
+
+def _blocks(x, t, cuts):
+    edges = [0, *sorted({c for c in cuts if c < len(x)}), len(x)]
+    return [(x[a:b], t[a:b]) for a, b in zip(edges[:-1], edges[1:])]
+
+
+def _problem(n, d, k, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, d)) * rng.uniform(0.1, 10, size=d) + rng.normal(size=d) * 5
+    return x, x @ rng.normal(size=(d, k)) + rng.normal(size=k) + rng.normal(size=(n, k))
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(8, 60), d=st.integers(1, 6), k=st.integers(1, 3), cuts=st.lists(st.integers(1, 59), max_size=4),
+       alpha=st.sampled_from([1e-3, 1e-2, 1.0]), seed=st.integers(0, 10_000))
+def test_ridge_fit_with_one_penalty_equals_sklearn_ridge_however_the_rows_are_blocked(n, d, k, cuts, alpha, seed):
+    x, t = _problem(n, d, k, seed)
+    coef, intercept, chosen = ridge_fit(_blocks(x, t, cuts), alphas=[alpha])
+    truth = Ridge(alpha=_penalty(x, alpha), fit_intercept=True, solver="cholesky").fit(x, t)
+    # scikit-learn drops the target axis when there is one target.
+    np.testing.assert_allclose(coef, np.reshape(truth.coef_, (k, d)).T, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(intercept, np.reshape(truth.intercept_, k), rtol=1e-6, atol=1e-8)
+    assert list(chosen) == [alpha] * k
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(10, 50), d=st.integers(1, 8), k=st.integers(1, 3), cuts=st.lists(st.integers(1, 49), max_size=3),
+       seed=st.integers(0, 10_000))
+def test_ridge_fit_picks_each_targets_penalty_by_gcv_computed_with_the_hat_matrix(n, d, k, cuts, seed):
+    x, t = _problem(n, d, k, seed)
+    alphas = [1e-4, 1e-2, 1.0, 100.0]
+    coef, intercept, chosen = ridge_fit(_blocks(x, t, cuts), alphas=alphas)
+    xc = x - x.mean(axis=0)
+    for j in range(k):
+        scores = []
+        for a in alphas:  # GCV from its definition: n RSS / (n - trace(hat))^2, the hat matrix written out
+            hat = xc @ np.linalg.solve(xc.T @ xc + _penalty(x, a) * np.eye(d), xc.T)
+            resid = (t[:, j] - t[:, j].mean()) - hat @ (t[:, j] - t[:, j].mean())
+            scores.append(n * resid @ resid / (n - np.trace(hat)) ** 2)
+        best = alphas[int(np.argmin(scores))]
+        assert chosen[j] == best, (j, scores, chosen)
+        truth = Ridge(alpha=_penalty(x, best), solver="cholesky").fit(x, t[:, j])
+        np.testing.assert_allclose(coef[:, j], truth.coef_, rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(intercept[j], truth.intercept_, rtol=1e-6, atol=1e-8)
+
+
+def _hand_design(v, x, lags, q, window, base):
+    """Every training window cut by a loop: window-normalised target lags, exogenous taps, and the
+    normalised targets minus the last value (base='last'), for horizon 2."""
+    feats, targets = [], []
+    for s in range(len(v) - window - 2 + 1):
+        w = v[s : s + window]
+        level, spread = w.mean(), max(w.std(), 1e-3)
+        z = (w - level) / spread
+        row = [z[window - lag] for lag in lags] + list(x[s + window - q : s + window].ravel())
+        tgt = (v[s + window : s + window + 2] - level) / spread
+        feats.append(row)
+        targets.append(tgt - z[-1] if base == "last" else tgt)
+    return np.array(feats), np.array(targets)
+
+
+@pytest.mark.parametrize("base", [None, "last"])
+def test_ridge_part_is_the_ridge_fit_of_the_windows_the_core_sees_and_stays_fixed(base):
+    rng = np.random.default_rng(0)
+    n = 260
+    idx = pd.date_range("2024-01-01", periods=n, freq="h")
+    level = 50 + 10 * np.sin(2 * np.pi * np.arange(n) / 24)
+    y = pd.Series(level * np.exp(rng.normal(0, 0.05, n)), index=idx)
+    X = pd.DataFrame({"x": rng.normal(size=n)}, index=idx)
+    lags, q = [1, 2, 5, 24], 3
+    model = NARXForecaster(lags=lags, exog_lags=q, hidden=(4,), linear_skip="ridge", scaler="window", base=base,
+                           strategy="mimo", horizon=2, epochs=3, seed=0).fit(y, X)
+    net = model.networks_[0]
+    linear = find_layer(net, LINEAR_SKIP)
+    assert not linear.trainable
+    # The series the network reads: log values, standardised (window normalisation undoes the latter).
+    v = model.scalers_[0].transform(y.to_numpy())
+    xs = (X.to_numpy() - model.x_loc_) / model.x_scale_
+    feats, targets = _hand_design(v, xs, lags, q, window=24, base=base)
+    kernel, bias = linear.get_weights()
+    chosen = model.history_[0]["ridge_alpha"]
+    assert len(chosen) == 2
+    for j, alpha in enumerate(chosen):
+        truth = Ridge(alpha=_penalty(feats, alpha), solver="cholesky").fit(feats, targets[:, j])
+        # After training: the frozen part is still the ridge fit (float32 windows, float32 weights).
+        np.testing.assert_allclose(kernel[:, j], truth.coef_, rtol=2e-3, atol=2e-4)
+        np.testing.assert_allclose(bias[j], truth.intercept_, rtol=2e-3, atol=2e-4)
+
+
+def test_ridge_network_with_the_mlp_silenced_forecasts_the_linear_fit():
+    y = simulate_ar2(5, n=400) + 10.0
+    model = NARXForecaster(lags=3, hidden=(4,), linear_skip="ridge", scaler=None, strategy="mimo", horizon=2,
+                           epochs=2, seed=0).fit(y)
+    net = model.networks_[0]
+    head = find_layer(net, "forecast")
+    head.set_weights([np.zeros_like(w) for w in head.get_weights()])
+    kernel, bias = find_layer(net, LINEAR_SKIP).get_weights()
+    v = y.to_numpy()
+    np.testing.assert_allclose(model.predict(2).to_numpy(), v[-3:] @ kernel + bias, rtol=1e-5)
+
+
+def test_ridge_part_reaches_the_ar2_conditional_expectation_in_one_epoch():
+    """A gradient-trained linear skip needs 25 epochs at a high learning rate to get here
+    (test_neural_baselines); the closed-form part is there before training starts."""
+    H = 4
+    y = simulate_ar2(3, n=1600)
+    origins = np.arange(1200, 1600 - H)
+
+    def rms(linear_skip):
+        model = NARXForecaster(lags=2, hidden=(4,), linear_skip=linear_skip, horizon=H, strategy="mimo", epochs=1,
+                               batch_size=64, seed=0).fit(y.iloc[:1200])
+        return np.sqrt(np.mean((model.predict_at(y, origins, H) - analytic_ar2(y, origins, H)) ** 2, axis=0))
+
+    ridge, trained = rms("ridge"), rms(True)
+    assert np.all(ridge < 0.1), ridge
+    assert np.all(trained > 2 * ridge), (trained, ridge)  # the same check fails a one-epoch trained skip
+
+
+def test_ridge_network_round_trips_through_save_and_load(tmp_path):
+    y = simulate_ar2(1, n=300) + 10.0
+    model = NARXForecaster(lags=4, hidden=(3,), linear_skip="ridge", strategy="mimo", horizon=3, epochs=2,
+                           seed=0).fit(y)
+    model.save(tmp_path / "m")
+    loaded = load_model(tmp_path / "m")
+    np.testing.assert_allclose(loaded.predict(3).to_numpy(), model.predict(3).to_numpy(), rtol=1e-6)
+    assert not find_layer(loaded.networks_[0], LINEAR_SKIP).trainable
+
+
+def test_ridge_skip_refuses_quantiles_and_unknown_values_by_name():
+    y = simulate_ar2(1, n=200)
+    with pytest.raises(ParameterError, match="linear_skip='ridge'.*quantiles"):
+        NARXForecaster(lags=3, linear_skip="ridge", strategy="mimo", horizon=2, quantiles=(0.1, 0.5, 0.9)).fit(y)
+    with pytest.raises(ParameterError, match="True, False or 'ridge'"):
+        NARXForecaster(lags=3, linear_skip="lstsq").fit(y)
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
+def test_ridge_narx_passes_the_conformance_suite(check):
+    check(NARXForecaster(**{**NARXForecaster._test_params(), "linear_skip": "ridge"}))

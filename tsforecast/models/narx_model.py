@@ -24,11 +24,18 @@ class NARXForecaster(NeuralForecaster):
         q, delays of each exogenous input (defaults to ``lags``).
     hidden : tuple of int
         Units of the hidden layers.
-    linear_skip : bool
+    linear_skip : bool or "ridge"
         Also connect the input taps straight to the output layer, so the network is a linear
         autoregression plus the MLP's nonlinear correction (the "highway" of LSTNet, Lai et al.,
         2018; AR-Net). The linear part carries what persistence and seasonal lags explain, which a
         small MLP on hundreds of inputs learns poorly (its lead-1 forecasts then lose to naive).
+        ``"ridge"``: the linear part (taps and future covariates to every output step) is solved by
+        ridge regression on all training windows, as the network sees them (after window
+        normalisation and the residual base), and then held fixed. Each step's penalty is chosen by
+        generalised cross-validation (:func:`tsforecast.nn.ridge.ridge_fit`; ``history_[i]["ridge_alpha"]``);
+        the MLP trains on what it leaves (a hybrid linear + network model, as Zhang, 2003). Gradient
+        descent fits a linear map from hundreds of correlated lags poorly; least squares exactly.
+        ``update`` fine-tunes the MLP only. Point forecasts only (not with ``quantiles``).
     activation : str
     horizon : int
         Steps the model is built for (``predict`` defaults to it).
@@ -101,8 +108,11 @@ class NARXForecaster(NeuralForecaster):
 
     def _check_params_except_lags(self):
         super()._check_params_except_lags()
-        if not isinstance(self.linear_skip, (bool, np.bool_)):
-            raise ParameterError(f"linear_skip must be True or False, got {self.linear_skip!r}.")
+        if not (isinstance(self.linear_skip, (bool, np.bool_)) or self.linear_skip == "ridge"):
+            raise ParameterError(f"linear_skip must be True, False or 'ridge', got {self.linear_skip!r}.")
+        if self.linear_skip == "ridge" and self.quantiles is not None:
+            raise ParameterError("linear_skip='ridge' fits the point forecast's linear part by least squares; "
+                                 "with quantiles use linear_skip=True (trained with the pinball loss).")
 
     def _window_length(self):
         return max(max(self._lag_set()), self._q())
@@ -112,7 +122,23 @@ class NARXForecaster(NeuralForecaster):
 
         return build_narx(window, n_channels, out_steps, n_future, lags=self._lag_set(), exog_lags=self._q(),
                           hidden=tuple(self.hidden), activation=self.activation, dropout=self.dropout, l2=self.l2,
-                          n_quantiles=self._n_quantiles(), linear_skip=bool(self.linear_skip))
+                          n_quantiles=self._n_quantiles(),
+                          linear_skip="ridge" if self.linear_skip == "ridge" else bool(self.linear_skip))
+
+    def _closed_form_weights(self, source, starts, target_slice, steps):
+        if self.linear_skip != "ridge":
+            return None
+        from ..nn.mlp import LINEAR_SKIP, narx_taps
+        from ..nn.ridge import linear_part
+        from ..nn.wrappers import core_windows
+
+        def design(past, targets, future):
+            core_past, core_targets = core_windows(past, targets, window_norm=self.scaler == "window", base=self.base,
+                                                   period=self.period_, steps=steps, core_window=self._window_length())
+            return narx_taps(core_past, future, lags=self._lag_set(), exog_lags=self._q()), core_targets
+
+        kernel, bias, alpha = linear_part(source, starts, design, target_slice=target_slice)
+        return {LINEAR_SKIP: [kernel, bias]}, {"ridge_alpha": [float(a) for a in alpha]}
 
     @classmethod
     def _test_params(cls):

@@ -446,16 +446,23 @@ class NeuralForecaster(BaseForecaster):
         empty); without it the networks of ``networks_`` train on (fine-tuning), their losses appended
         to ``history_`` under ``update_<name>`` keys. ``options`` go to ``train_network``.
         """
+        from ..nn.heads import find_layer
         from ..nn.training import train_network
 
         slices = self._target_slices()
+        # Closed-form parts depend on the data only: solved once per output slice, shared by the members.
+        closed = [None if build is None else self._closed_form_weights(source, np.concatenate(source.per_series), sl,
+                                                                       steps) for sl, steps in slices]
         for member in range(self.n_ensemble):  # each member: its own seed; forecasts are combined by median
             seed = None if self.seed is None else self.seed + member
             with _Seeded(seed) as used_seed:
                 for j, (sl, steps) in enumerate(slices):
                     i = member * len(slices) + j
+                    weights, fitted = closed[j] or ({}, {})
                     if build is not None:
                         self.networks_.append(build(steps))
+                        for name, values in weights.items():
+                            find_layer(self.networks_[i], name).set_weights(values)
                     hist = train_network(self.networks_[i], source, train, val, target_slice=sl,
                                          batch_size=self.batch_size, optimizer=self.optimizer,
                                          clipnorm=self.clipnorm, weight_decay=self.weight_decay, loss=self.loss,
@@ -465,7 +472,7 @@ class NeuralForecaster(BaseForecaster):
                                          + type(self).__name__, **options)
                     losses = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
                     if build is not None:
-                        self.history_.append(losses)
+                        self.history_.append({**fitted, **losses})
                     else:
                         for k, vals in losses.items():
                             self.history_[i].setdefault(f"update_{k}", []).extend(vals)
@@ -519,6 +526,15 @@ class NeuralForecaster(BaseForecaster):
         # Exactly `epochs` epochs: early stopping cannot fire before `patience` epochs.
         self._fit_networks(source, starts, np.arange(0), epochs=epochs, patience=epochs,
                            learning_rate=learning_rate, restore_best_weights=False, reduce_lr_patience=None)
+
+    def _closed_form_weights(self, source, starts, target_slice, steps):
+        """Weights a new network takes in closed form before training: ``None`` (the default), or
+        ``({layer name: weights}, {choice: value})``, the choices kept in the network's ``history_``.
+
+        ``starts``: every window of the training series (including those the split into training and
+        validation windows leaves out); ``steps``: the output steps of the network.
+        """
+        return None
 
     def _wrapped_network(self, window, core_window, n_channels, out_steps, n_future, steps):
         from ..nn.wrappers import wrap_network

@@ -34,6 +34,9 @@ class Squeeze(keras.layers.Layer):
         return shape[:-1]
 
 
+WINDOW_EPS = 1e-3  # the floor of a window's spread
+
+
 @keras.saving.register_keras_serializable(package="tsforecast")
 class WindowStats(keras.layers.Layer):
     """Level and spread of the target channel of each input window: (batch, time, channels) -> (batch, 2).
@@ -41,7 +44,7 @@ class WindowStats(keras.layers.Layer):
     The spread is floored at ``eps`` so a flat window normalises to zeros instead of dividing by zero.
     """
 
-    def __init__(self, eps=1e-3, **kwargs):
+    def __init__(self, eps=WINDOW_EPS, **kwargs):
         super().__init__(**kwargs)
         self.eps = eps
 

@@ -11,7 +11,7 @@ import numpy as np
 from keras import layers
 
 from .heads import make_inputs, model_from
-from .layers import Denormalize, NormalizeTarget, TakeSteps, TakeWindow, WindowStats
+from .layers import WINDOW_EPS, Denormalize, NormalizeTarget, TakeSteps, TakeWindow, WindowStats
 
 BASES = (None, "last", "seasonal")
 
@@ -55,3 +55,23 @@ def wrap_network(core, window, n_channels, out_steps, n_future, *, window_norm=F
     if window_norm:
         out = Denormalize()([out, stats])
     return model_from(past, future, out, f"{core.name}_wrapped")
+
+
+def core_windows(past, targets, *, window_norm=False, base=None, period=None, steps=None, core_window=None):
+    """NumPy twin of :func:`wrap_network` run backwards: the windows its ``core`` reads and the
+    outputs the core must give for the wrapped network to forecast ``targets`` exactly.
+
+    ``past`` (batch, window, channels) and ``targets`` (batch, len(steps)) as training feeds them.
+    Returns ``(core_past, core_targets)`` in float64.
+    """
+    x = np.array(past, dtype=np.float64)
+    t = np.array(targets, dtype=np.float64)
+    if window_norm:
+        level = x[:, :, 0].mean(axis=1, keepdims=True)
+        spread = np.maximum(x[:, :, 0].std(axis=1, keepdims=True), WINDOW_EPS)
+        x[:, :, 0] = (x[:, :, 0] - level) / spread
+        t = (t - level) / spread
+    if base is not None:
+        t = t - x[:, base_positions(x.shape[1], steps, base, period), 0]
+    core_window = x.shape[1] if core_window is None else core_window
+    return x[:, x.shape[1] - core_window:], t
