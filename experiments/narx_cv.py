@@ -35,6 +35,9 @@ CANDIDATES = {
     # The ridge part alone: the MLP's output weights start at zero and a learning rate of 1e-12 keeps
     # them there (a measurement of what the MLP adds, not a model to use).
     "ridge_only": {"linear_skip": "ridge", "learning_rate": 1e-12, "epochs": 1},
+    # The ridge part forecasting the correction to seasonal naive: its shrinkage pulls towards the seasonal
+    # naive forecast instead of the window's level (what little data supports, e.g. 34 training days).
+    "ridge_skip_base_seasonal": {"linear_skip": "ridge", "base": "seasonal"},
     # A larger MLP on top of the ridge part.
     "ridge_skip_64": {"linear_skip": "ridge", "hidden": (64,)},
     "ridge_skip_16x16": {"linear_skip": "ridge", "hidden": (16, 16)},
