@@ -236,7 +236,7 @@ def test_ridge_fit_with_one_penalty_equals_sklearn_ridge_however_the_rows_are_bl
 
 
 @settings(max_examples=30, deadline=None)
-@given(n=st.integers(10, 50), d=st.integers(1, 8), k=st.integers(1, 3), cuts=st.lists(st.integers(1, 49), max_size=3),
+@given(n=st.integers(10, 50), d=st.integers(1, 12), k=st.integers(1, 3), cuts=st.lists(st.integers(1, 49), max_size=3),
        seed=st.integers(0, 10_000))
 def test_ridge_fit_picks_each_targets_penalty_by_gcv_computed_with_the_hat_matrix(n, d, k, cuts, seed):
     x, t = _problem(n, d, k, seed)
@@ -246,14 +246,27 @@ def test_ridge_fit_picks_each_targets_penalty_by_gcv_computed_with_the_hat_matri
     for j in range(k):
         scores = []
         for a in alphas:  # GCV from its definition: n RSS / (n - trace(hat))^2, the hat matrix written out
-            hat = xc @ np.linalg.solve(xc.T @ xc + _penalty(x, a) * np.eye(d), xc.T)
-            resid = (t[:, j] - t[:, j].mean()) - hat @ (t[:, j] - t[:, j].mean())
+            hat = np.ones((n, n)) / n + xc @ np.linalg.solve(xc.T @ xc + _penalty(x, a) * np.eye(d), xc.T)
+            resid = t[:, j] - hat @ t[:, j]
             scores.append(n * resid @ resid / (n - np.trace(hat)) ** 2)
         best = alphas[int(np.argmin(scores))]
         assert chosen[j] == best, (j, scores, chosen)
         truth = Ridge(alpha=_penalty(x, best), solver="cholesky").fit(x, t[:, j])
         np.testing.assert_allclose(coef[:, j], truth.coef_, rtol=1e-6, atol=1e-8)
         np.testing.assert_allclose(intercept[j], truth.intercept_, rtol=1e-6, atol=1e-8)
+
+
+def test_ridge_fit_on_constant_features_returns_the_mean_and_on_noise_shrinks_hard():
+    rng = np.random.default_rng(0)
+    t = rng.normal(3.0, 1.0, size=(40, 2))
+    x = np.full((40, 5), 0.1)  # 0.1 has no exact binary form: uncentred sums would leave rounding noise
+    coef, intercept, _ = ridge_fit(_blocks(x, t, [7, 20]))
+    assert np.all(coef == 0.0)
+    np.testing.assert_allclose(intercept, t.mean(axis=0))
+    # As many features as rows, all noise: GCV (which counts the intercept) must not interpolate.
+    x = rng.normal(size=(60, 60))
+    coef, _, chosen = ridge_fit([(x, rng.normal(size=(60, 1)))])
+    assert chosen[0] >= 1.0 and np.abs(coef).max() < 0.1, (chosen, np.abs(coef).max())
 
 
 def _hand_design(v, x, lags, q, window, base):

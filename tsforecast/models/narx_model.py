@@ -34,7 +34,9 @@ class NARXForecaster(NeuralForecaster):
         normalisation and the residual base), and then held fixed. Each step's penalty is chosen by
         generalised cross-validation (:func:`tsforecast.nn.ridge.ridge_fit`; ``history_[i]["ridge_alpha"]``);
         the MLP trains on what it leaves (a hybrid linear + network model, as Zhang, 2003). Gradient
-        descent fits a linear map from hundreds of correlated lags poorly; least squares exactly.
+        descent fits a linear map from hundreds of correlated lags poorly; ridge regression solves it in
+        closed form (a squared-error fit whatever ``loss`` the MLP trains with). The validation windows
+        are among those it is fitted on, so early stopping then watches the MLP's gain only.
         ``update`` fine-tunes the MLP only. Point forecasts only (not with ``quantiles``).
     activation : str
     horizon : int

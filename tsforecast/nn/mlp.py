@@ -6,7 +6,7 @@ from keras import layers, regularizers
 from .heads import dense_head, make_inputs, model_from
 from .layers import TakeLags, TakeWindow
 
-# The frozen linear part of ``linear_skip="ridge"``; set by :func:`narx_taps` + ridge before training.
+# The frozen linear part of ``linear_skip="ridge"``, set by ridge regression on :func:`narx_taps` before training.
 LINEAR_SKIP = "linear_skip"
 
 
@@ -16,8 +16,8 @@ def build_narx(window, n_channels, out_steps, n_future, *, lags, exog_lags, hidd
     ``exog_lags`` = q taps per exogenous input; ``n_quantiles`` outputs per step (see :func:`dense_head`).
     ``linear_skip``: the output layer also reads the taps themselves (a linear AR plus the MLP);
     ``"ridge"``: the taps (and future covariates) feed a separate, frozen linear layer named
-    :data:`LINEAR_SKIP` instead, whose weights are set by least squares before training, and the
-    MLP's output is added to it."""
+    :data:`LINEAR_SKIP` instead, whose weights are set by ridge regression before training, and the
+    MLP's output (starting at zero) is added to it."""
     past, future = make_inputs(window, n_channels, out_steps, n_future)
     if isinstance(lags, int):
         lags = list(range(1, lags + 1))
@@ -36,7 +36,7 @@ def build_narx(window, n_channels, out_steps, n_future, *, lags, exog_lags, hidd
             x = layers.Dropout(dropout)(x)
     if linear_skip == "ridge":
         feats = inputs if future is None else layers.Concatenate()([inputs, layers.Flatten()(future)])
-        # Zeros until the ridge fit sets it: an unfitted network is just the MLP.
+        # Zeros until the ridge fit sets it.
         linear = layers.Dense(out_steps, kernel_initializer="zeros", trainable=False, name=LINEAR_SKIP)(feats)
         # The MLP's output starts at zero, so training starts from the least-squares fit.
         head = dense_head(x, future, out_steps, l2, n_quantiles, kernel_initializer="zeros")

@@ -11,7 +11,7 @@ import numpy as np
 
 # Candidate penalties, relative to the mean variance of the inputs; each output step takes the one
 # generalised cross-validation prefers (short leads want less shrinkage than long ones).
-ALPHAS = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0)
+ALPHAS = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0, 3.0, 10.0, 30.0, 100.0)
 _ROWS = 4096  # windows per accumulated block: memory stays at one block
 
 
@@ -21,14 +21,18 @@ def ridge_fit(blocks, alphas=ALPHAS):
     Minimises ``sum ||t_j - b_j - x'w_j||^2 + lam_j ||w_j||^2`` for each target column ``j``, with
     ``lam_j = alpha_j * trace(S) / d`` (``S`` the centred Gram matrix of the ``d`` features: the
     penalty scales with the inputs, whatever they are). ``alpha_j`` is the one of ``alphas`` with the
-    lowest generalised cross-validation score ``n RSS / (n - df)^2`` (Golub, Heath & Wahba, 1979),
+    lowest generalised cross-validation score ``n RSS / (n - df)^2`` (Golub, Heath & Wahba, 1979;
+    ``df`` counts the intercept),
     computed for every candidate from one eigendecomposition of ``S``.
 
     Returns ``(coef (d, k), intercept (k,), alpha (k,))``.
     """
-    n, sx, sy, xx, xy, yy = 0, 0.0, 0.0, 0.0, 0.0, 0.0
+    n, sx, sy, xx, xy, yy, shift = 0, 0.0, 0.0, 0.0, 0.0, 0.0, None
     for x, t in blocks:
         x, t = np.asarray(x, dtype=np.float64), np.asarray(t, dtype=np.float64)
+        if shift is None and len(x):  # sums of rows minus the first: a constant column sums to exactly 0
+            shift = x[0].copy(), t[0].copy()
+        x, t = x - shift[0], t - shift[1]
         n += len(x)
         sx, sy = sx + x.sum(axis=0), sy + t.sum(axis=0)
         xx, xy, yy = xx + x.T @ x, xy + x.T @ t, yy + (t * t).sum(axis=0)
@@ -41,17 +45,17 @@ def ridge_fit(blocks, alphas=ALPHAS):
     eig, vec = np.linalg.eigh(gram)
     eig = np.maximum(eig, 0.0)
     alphas = np.asarray(alphas, dtype=np.float64)
-    if eig.sum() <= 0:  # constant features (a flat series): nothing to regress on
-        return np.zeros_like(cross), my, np.full(len(my), alphas[0])
+    if eig.max() <= 0:  # constant features (a flat series): nothing to regress on
+        return np.zeros_like(cross), my + shift[1], np.full(len(my), alphas[0])
     z = vec.T @ cross  # the targets' covariances with the principal directions
     lams = alphas * (eig.sum() / d)
     shrink = (eig[None, :] + 2 * lams[:, None]) / (eig[None, :] + lams[:, None]) ** 2
     rss = (yy - n * my * my)[None, :] - shrink @ (z * z)  # (candidates, k)
-    df = (eig[None, :] / (eig[None, :] + lams[:, None])).sum(axis=1)
+    df = 1 + (eig[None, :] / (eig[None, :] + lams[:, None])).sum(axis=1)  # 1: the intercept
     gcv = n * np.maximum(rss, 0.0) / np.maximum(n - df, 1e-12)[:, None] ** 2
     best = gcv.argmin(axis=0)
     coef = vec @ (z / (eig[:, None] + lams[best][None, :]))
-    return coef, my - mx @ coef, alphas[best]
+    return coef, my + shift[1] - (mx + shift[0]) @ coef, alphas[best]
 
 
 def linear_part(source, starts, design, *, target_slice=slice(None), alphas=ALPHAS):
