@@ -1,8 +1,8 @@
-"""Least-squares fit of a network's frozen linear part (NARX ``linear_skip="ridge"``).
+"""Ridge fit of a network's frozen linear part (NARX ``linear_skip="ridge"``).
 
 A linear map from hundreds of lags is what gradient descent learns worst (the inputs are strongly
-correlated) and what least squares solves exactly, so the linear part is solved in closed form
-over the training windows and the MLP trains on what it leaves.
+correlated) and what ridge regression solves in closed form, so the linear part is solved over the
+training windows and the MLP trains on what it leaves.
 """
 
 from __future__ import annotations
