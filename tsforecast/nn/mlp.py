@@ -10,6 +10,15 @@ from .layers import TakeLags, TakeWindow
 LINEAR_SKIP = "linear_skip"
 
 
+def _lag_list(lags):
+    return list(range(1, lags + 1)) if isinstance(lags, int) else list(lags)
+
+
+def _is_window(lags):
+    """Lags 1..p: the last p steps of the window, in its order."""
+    return lags == list(range(1, len(lags) + 1))
+
+
 def build_narx(window, n_channels, out_steps, n_future, *, lags, exog_lags, hidden=(32,),
                activation="tanh", dropout=0.0, l2=0.0, n_quantiles=1, linear_skip=False):
     """y_t = f(y_{t-l}, l in ``lags``; x_{t-1..t-q}): ``lags`` = the target taps (an int p means 1..p),
@@ -19,9 +28,8 @@ def build_narx(window, n_channels, out_steps, n_future, *, lags, exog_lags, hidd
     :data:`LINEAR_SKIP` instead, whose weights are set by ridge regression before training, and the
     MLP's output (starting at zero) is added to it."""
     past, future = make_inputs(window, n_channels, out_steps, n_future)
-    if isinstance(lags, int):
-        lags = list(range(1, lags + 1))
-    if list(lags) == list(range(1, len(lags) + 1)):
+    lags = _lag_list(lags)
+    if _is_window(lags):
         taps = [layers.Flatten()(TakeWindow(len(lags), 0, 1)(past))]
     else:  # a sparse lag set, e.g. [1, 2, 3, 24, 168]
         taps = [layers.Flatten()(TakeLags(lags, 0, 1)(past))]
@@ -50,12 +58,9 @@ def narx_taps(past, future, *, lags, exog_lags):
     """NumPy twin of the inputs :func:`build_narx` gives its linear part: the target's ``lags``
     (``past`` is (batch, time, channels), lag ``l`` at time ``time - l``), then the last ``exog_lags``
     steps of the other channels, then the future covariates, each flattened time-major."""
-    if isinstance(lags, int):
-        lags = list(range(1, lags + 1))
-    t = past.shape[1]
+    lags, t = _lag_list(lags), past.shape[1]
     # As build_narx: consecutive lags keep the window's order (oldest first), a lag set its own.
-    consecutive = list(lags) == list(range(1, len(lags) + 1))
-    parts = [past[:, t - len(lags):, 0] if consecutive else past[:, [t - lag for lag in lags], 0]]
+    parts = [past[:, t - len(lags):, 0] if _is_window(lags) else past[:, [t - lag for lag in lags], 0]]
     if past.shape[2] > 1:
         parts.append(past[:, t - exog_lags:, 1:].reshape(len(past), -1))
     if future is not None:

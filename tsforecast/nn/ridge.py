@@ -22,8 +22,7 @@ def ridge_fit(blocks, alphas=ALPHAS):
     ``lam_j = alpha_j * trace(S) / d`` (``S`` the centred Gram matrix of the ``d`` features: the
     penalty scales with the inputs, whatever they are). ``alpha_j`` is the one of ``alphas`` with the
     lowest generalised cross-validation score ``n RSS / (n - df)^2`` (Golub, Heath & Wahba, 1979;
-    ``df`` counts the intercept),
-    computed for every candidate from one eigendecomposition of ``S``.
+    ``df`` counts the intercept), computed for every candidate from one eigendecomposition of ``S``.
 
     Returns ``(coef (d, k), intercept (k,), alpha (k,))``.
     """
