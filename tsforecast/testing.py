@@ -218,6 +218,28 @@ def check_save_load(est):
                                   err_msg="loaded model forecasts differently from a new history")
 
 
+def check_numpy_forward(est):
+    """A network that forecasts in NumPy (:mod:`tsforecast.nn.numpy_forward`) gives Keras's outputs
+    to float32 rounding, on inputs that reach every layer (random, not the fit's scale)."""
+    if not est.get_tag("neural"):
+        return
+    from .nn.numpy_forward import numpy_forward
+
+    fitted = clone(est).fit(make_series())
+    rng = np.random.default_rng(0)
+    for net in getattr(fitted, "networks_", []):
+        forward = numpy_forward(net)
+        if forward is None:
+            continue  # Keras runs it
+        inputs = [rng.normal(size=(5, *t.shape[1:])).astype(np.float32) for t in net.inputs]
+        inputs = inputs if len(inputs) > 1 else inputs[0]
+        want = np.asarray(net.predict_on_batch(inputs))
+        got = forward(inputs)
+        assert got.shape == want.shape, f"NumPy forward pass gives shape {got.shape}, Keras {want.shape}"
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5 * max(1.0, float(np.abs(want).max())),
+                                   err_msg=f"NumPy forward pass of {net.name} differs from Keras")
+
+
 def check_update(est):
     """``fit(y[:n]).update(y[n:m])`` then ``predict()`` equals ``fit(y[:n]).predict(y=y[:m])``; the
     update survives save/load; an update that does not continue the series is refused unchanged."""
@@ -416,6 +438,7 @@ CHECKS = [
     check_bad_inputs,
     check_save_load,
     check_update,
+    check_numpy_forward,
     *DATA_SAFETY_CHECKS,
 ]
 

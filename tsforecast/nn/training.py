@@ -12,6 +12,7 @@ import numpy as np
 
 from ..exceptions import ParameterError
 from ..timefmt import duration as _duration
+from .numpy_forward import numpy_forward
 
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd", "nadam")
 LOSS_CLASSES = {"mse": keras.losses.MeanSquaredError, "mae": keras.losses.MeanAbsoluteError, "huber": keras.losses.Huber}
@@ -346,18 +347,24 @@ def train_stateful_network(net, data, out_steps, chunk, layout, *, epochs=100, l
 def predict_batched(net, inputs, batch_size=PREDICT_BATCH) -> np.ndarray:
     """Run ``net`` on all rows in calls of at most ``batch_size`` rows, each padded to a power of two.
 
-    On JAX every new batch shape is a new compilation (~0.2 s): forecasting
-    777 series and then 778 must not compile twice. Padding keeps the shapes
-    to a handful (32, 64, ..., ``batch_size``) and wastes at most half of one call.
+    Networks made of the layers :mod:`tsforecast.nn.numpy_forward` knows run in NumPy, with no
+    tracing or compiling before the first call. Others run in Keras; on JAX every new batch shape is
+    then a new compilation (~0.2 s): forecasting 777 series and then 778 must not compile twice.
+    Padding keeps the shapes to a handful (32, 64, ..., ``batch_size``) and wastes at most half of one call.
     """
-    use_compilation_cache()
     arrays = inputs if isinstance(inputs, list) else [inputs]
     n, out = len(arrays[0]), []
     if n == 0:
         raise ValueError("predict_batched needs at least one row.")
+    forward = numpy_forward(net)
+    if forward is None:
+        use_compilation_cache()
     for start in range(0, n, batch_size):
         part = [a[start : start + batch_size] for a in arrays]
         rows = len(part[0])
+        if forward is not None:
+            out.append(forward(part))
+            continue
         pad = min(batch_size, max(32, 1 << (rows - 1).bit_length())) - rows
         if pad > 0:
             part = [np.concatenate([a, np.zeros((pad, *a.shape[1:]), dtype=a.dtype)]) for a in part]
