@@ -6,11 +6,14 @@ backtest, every loaded model of a batch job. The forecast itself, a few matrix p
 time step, takes milliseconds in NumPy. So :func:`numpy_forward` runs the model's layer graph with
 NumPy versions of the layers the builders use, in float32 like Keras, reading the weights at each call
 (so ``update()`` and fine-tuning need no bookkeeping). A network holding any other layer (attention,
-bidirectional and peephole layers, ...) returns None and is run by Keras. tests/test_numpy_forward.py
-checks every supported layer against Keras.
+bidirectional and peephole layers, ...) returns None and is run by Keras, as is every network when the
+environment variable ``TSFORECAST_KERAS_PREDICT=1`` is set (e.g. to forecast millions of series on a GPU).
+tests/test_numpy_forward.py checks every supported layer against Keras.
 """
 
 from __future__ import annotations
+
+import os
 
 import keras
 import numpy as np
@@ -18,6 +21,9 @@ from keras import layers
 from keras.src.models.functional import Functional
 
 from . import layers as own
+
+KERAS_PREDICT = "TSFORECAST_KERAS_PREDICT"
+
 
 def _sigmoid(x):
     return 0.5 * np.tanh(0.5 * x) + 0.5  # the logistic function; twice as fast as scipy's expit on float32
@@ -133,12 +139,11 @@ def _recurrent(layer):
     inputs, step, n_states = _CELLS[type(layer)](layer.cell)
 
     def run(x, initial_state=None):
-        xw = inputs(x.transpose(1, 0, 2))  # the input products of every time step at once, time first
         state = ([np.zeros((len(x), layer.cell.units), np.float32)] * n_states if initial_state is None
                  else [np.asarray(s, np.float32) for s in initial_state])
         outputs = []
-        for t in range(x.shape[1]):
-            out, state = step(xw[t], state)
+        for t in range(x.shape[1]):  # step by step: the products of all steps at once would not stay in cache
+            out, state = step(inputs(x[:, t]), state)
             outputs.append(out)
         out = np.stack(outputs, axis=1) if layer.return_sequences else outputs[-1]
         return [out, *state] if layer.return_state else out
@@ -230,6 +235,8 @@ def _graph(model):
 def numpy_forward(model):
     """``model``'s forward pass (inference: dropout off) as a function of NumPy inputs, or None when
     ``model`` holds a layer this module does not run; call it with what ``model.predict_on_batch`` takes."""
+    if os.environ.get(KERAS_PREDICT, "") not in ("", "0"):
+        return None
     if not (_is_functional(model) and all(_supported(layer) for layer in model.layers)):
         return None
 
