@@ -121,7 +121,7 @@ def test_layers_it_does_not_know_are_left_to_keras(build):
 
 
 @pytest.mark.parametrize("params", [dict(scaler="window", base="seasonal", seasonal_period=6),
-                                    dict(strategy="recursive", n_ensemble=2)])
+                                    dict(strategy="recursive", n_ensemble=2), dict(stateful=True)])
 def test_estimator_forecasts_equal_the_keras_path(params, monkeypatch):
     y = make_series(140)
     model = LSTMForecaster(lags=12, horizon=3, units=4, epochs=2, seed=0, **params).fit(y.iloc[:120])

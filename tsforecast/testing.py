@@ -231,7 +231,9 @@ def check_numpy_forward(est):
         forward = numpy_forward(net)
         if forward is None:
             continue  # Keras runs it
-        inputs = [rng.normal(size=(5, *t.shape[1:])).astype(np.float32) for t in net.inputs]
+        # A stateful network fixes its batch size; an open time axis gets 7 steps.
+        inputs = [rng.normal(size=(t.shape[0] or 5, *(d or 7 for d in t.shape[1:]))).astype(np.float32)
+                  for t in net.inputs]
         inputs = inputs if len(inputs) > 1 else inputs[0]
         want = np.asarray(net.predict_on_batch(inputs))
         got = forward(inputs)

@@ -714,7 +714,10 @@ class NeuralForecaster(BaseForecaster):
 
     def _sequence_outputs(self, net, past):
         """A stateful model's forecasts after every step of ``past``: (batch, time, steps, n_quantiles)."""
-        out = np.asarray(net.predict_on_batch(past))  # one call: the sequence is the whole history
+        from ..nn.numpy_forward import numpy_forward
+
+        forward = numpy_forward(net)  # one call: the sequence is the whole history
+        out = forward(past) if forward is not None else np.asarray(net.predict_on_batch(past))
         return self._sorted(out.reshape(*past.shape[:2], -1, self._n_quantiles()))
 
     def _run_strategy(self, past, XFs, horizon, networks):

@@ -81,7 +81,7 @@ def _lstm_step(cell):
     def step(xw, state):
         h, c = state
         z = xw + h @ recurrent
-        g = gate(z)  # gates i, f, o; one call over all four blocks is faster than three
+        g = gate(z)  # gates i, f, o: one call over all four blocks is faster than three
         c = g[:, u : 2 * u] * c + g[:, :u] * act(z[:, 2 * u : 3 * u])
         h = g[:, 3 * u :] * act(c)
         return h, [h, c]
