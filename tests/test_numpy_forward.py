@@ -142,3 +142,16 @@ def test_conformance_check_catches_a_wrong_forward_pass(monkeypatch):
     monkeypatch.setitem(nf._LAYERS, keras.layers.Dense, lambda layer: lambda x: nf._dense(layer)(x) * 1.01)
     with pytest.raises(AssertionError, match="differs from Keras"):
         check_numpy_forward(est)
+
+
+def test_small_calls_run_in_numpy_and_large_ones_in_keras(monkeypatch):
+    from tsforecast.nn import training
+
+    monkeypatch.setattr(training, "NUMPY_ROWS", 4)
+    net = _randomise(build_rnn(5, 1, 2, 0, cell="lstm", units=(3,)), 4)
+    x = _inputs(net, 6, 4)
+    small = predict_batched(net, x[:4])
+    assert net.predict_function is None  # Keras has traced nothing
+    large = predict_batched(net, x)
+    assert net.predict_function is not None
+    np.testing.assert_allclose(small, large[:4], rtol=1e-5, atol=1e-6)

@@ -24,6 +24,7 @@ VAL_BATCH = 4096
 # those stay small next to the series even with long windows (4,096 windows of 336 lags are 5.5 MB).
 VAL_BATCH_FLOATS = 2**18
 PREDICT_BATCH = 4096
+NUMPY_ROWS = 2048  # predict_batched runs at most this many rows in NumPy
 CACHE_ENV = "TSFORECAST_JAX_CACHE_DIR"
 PROGRESS = True  # module switch for the progress lines of quiet (verbose=0) fits; see FitProgress
 PROGRESS_ENV = "TSFORECAST_PROGRESS"  # "0" (or "false", "no", "off") silences them too
@@ -347,16 +348,19 @@ def train_stateful_network(net, data, out_steps, chunk, layout, *, epochs=100, l
 def predict_batched(net, inputs, batch_size=PREDICT_BATCH) -> np.ndarray:
     """Run ``net`` on all rows in calls of at most ``batch_size`` rows, each padded to a power of two.
 
-    Networks made of the layers :mod:`tsforecast.nn.numpy_forward` knows run in NumPy, with no
-    tracing or compiling before the first call. Others run in Keras; on JAX every new batch shape is
-    then a new compilation (~0.2 s): forecasting 777 series and then 778 must not compile twice.
-    Padding keeps the shapes to a handful (32, 64, ..., ``batch_size``) and wastes at most half of one call.
+    Up to ``NUMPY_ROWS`` rows, networks made of the layers :mod:`tsforecast.nn.numpy_forward` knows
+    run in NumPy, with no tracing or compiling before the first call (a backtest of one series, a
+    forecast from a new or loaded model). More rows run in Keras: its compiled, multi-threaded kernels
+    then win back the tracing (10,000 LSTM windows: about equal on the first call, 0.4-0.5 s against
+    0.6-0.8 s on later ones). On JAX every new batch shape is a new compilation (~0.2 s): forecasting
+    777 series and then 778 must not compile twice. Padding keeps the shapes to a handful (32, 64, ...,
+    ``batch_size``) and wastes at most half of one call.
     """
     arrays = inputs if isinstance(inputs, list) else [inputs]
     n, out = len(arrays[0]), []
     if n == 0:
         raise ValueError("predict_batched needs at least one row.")
-    forward = numpy_forward(net)
+    forward = numpy_forward(net) if n <= NUMPY_ROWS else None
     if forward is None:
         use_compilation_cache()
     for start in range(0, n, batch_size):
