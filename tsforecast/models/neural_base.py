@@ -447,6 +447,7 @@ class NeuralForecaster(BaseForecaster):
         to ``history_`` under ``update_<name>`` keys. ``options`` go to ``train_network``.
         """
         from ..nn.heads import find_layer
+        from ..nn.numpy_init import build_network
         from ..nn.training import train_network
 
         slices = self._target_slices()
@@ -460,7 +461,7 @@ class NeuralForecaster(BaseForecaster):
                     i = member * len(slices) + j
                     weights, fitted = closed[j] or ({}, {})
                     if build is not None:
-                        self.networks_.append(build(steps))
+                        self.networks_.append(build_network(lambda: build(steps)))
                         for name, values in weights.items():
                             find_layer(self.networks_[i], name).set_weights(values)
                     hist = train_network(self.networks_[i], source, train, val, target_slice=sl,

@@ -1,0 +1,86 @@
+"""Initial weights drawn with NumPy (tsforecast.nn.numpy_init), the JAX backend's build route."""
+
+import keras
+import numpy as np
+import pytest
+
+from tsforecast.nn import numpy_init as ni
+from tsforecast.nn.rnn import build_rnn
+from tsforecast.nn.tdnn import build_tdnn
+
+
+def _built(build, seed=0):
+    np.random.seed(seed)
+    return ni.build_stateless(build)
+
+
+def test_lstm_weights_come_from_numpy_and_keras_keeps_the_forget_bias():
+    net = _built(lambda: build_rnn(6, 2, 3, 0, cell="lstm", units=(8,)))
+    kernel, recurrent, bias, head, head_bias = (np.asarray(w) for w in net.weights)
+    limit = np.sqrt(6 / (2 + 32))
+    assert np.abs(kernel).max() <= limit and kernel.std() > 0
+    # Orthogonal: each of the four 8x8 gate blocks stacked side by side is one 8x32 matrix with orthonormal rows.
+    np.testing.assert_allclose(recurrent @ recurrent.T, np.eye(8), atol=1e-5)
+    # unit_forget_bias is Keras's own initialiser (a function, not a class): ones for the forget gate only.
+    np.testing.assert_array_equal(bias, np.r_[np.zeros(8), np.ones(8), np.zeros(16)])
+    assert np.abs(head).max() <= np.sqrt(6 / (8 + 3)) and not head_bias.any()
+    assert not keras.src.backend.common.global_state.get_global_attribute("uninitialized_variables")
+
+
+def test_same_seed_same_network_and_another_seed_another():
+    def build():
+        return build_tdnn(9, 1, 2, 0, delays=3, filters=4, n_layers=2)
+
+    a, b, c = _built(build, 1), _built(build, 1), _built(build, 2)
+    for wa, wb in zip(a.weights, b.weights):
+        np.testing.assert_array_equal(np.asarray(wa), np.asarray(wb))
+    assert not np.array_equal(np.asarray(a.weights[0]), np.asarray(c.weights[0]))
+
+
+@pytest.mark.parametrize("shape", [(300, 200), (5, 40, 60)])
+def test_glorot_draws_match_keras_own(shape):
+    # Same distribution as Keras's GlorotUniform (conv kernels: fans times the receptive field).
+    init = keras.initializers.GlorotUniform(seed=0)
+    ours = ni.draw(init, shape, np.random.default_rng(0))
+    theirs = np.asarray(init(shape))
+    limit = np.sqrt(6 / sum(ni._fans(shape)))
+    assert ours.dtype == np.float32 and ours.shape == shape
+    assert np.abs(ours).max() <= limit and np.abs(theirs).max() <= limit
+    assert abs(ours.std() / theirs.std() - 1) < 0.03 and abs(ours.std() - limit / np.sqrt(3)) < 0.03 * limit
+
+
+@pytest.mark.parametrize("shape", [(16, 64), (64, 16), (3, 4, 5)])
+def test_orthogonal_draws_are_orthogonal(shape):
+    q = ni.draw(keras.initializers.Orthogonal(gain=2.0), shape, np.random.default_rng(0)).reshape(-1, shape[-1])
+    small = min(q.shape)
+    gram = q.T @ q if q.shape[0] >= q.shape[1] else q @ q.T
+    np.testing.assert_allclose(gram, 4.0 * np.eye(small), atol=1e-4)
+
+
+def test_initialisers_it_does_not_know_are_left_to_keras():
+    assert ni.draw(keras.initializers.HeNormal(), (3, 3), np.random.default_rng(0)) is None
+    inp = keras.Input((4,))
+    net = _built(lambda: keras.Model(inp, keras.layers.Dense(5, kernel_initializer="he_normal")(inp)))
+    assert np.asarray(net.weights[0]).std() > 0
+
+
+def test_a_builder_that_touches_weights_is_built_the_usual_way():
+    # gate_init="chrono" sets the LSTM's biases while it builds, which uninitialised variables cannot take.
+    net = _built(lambda: build_rnn(30, 1, 2, 0, cell="lstm", units=(4,), gate_init="chrono"))
+    bias = np.asarray(net.layers[1].cell.bias)
+    assert (bias[4:8] > 0).all() and np.allclose(bias[:4], -bias[4:8])
+    assert not keras.src.backend.common.global_state.get_global_attribute("uninitialized_variables")
+
+
+def test_only_jax_builds_through_the_stateless_route(monkeypatch):
+    calls = []
+    monkeypatch.setattr(ni, "build_stateless", lambda build: calls.append(1) or build())
+    inp = keras.Input((2,))
+
+    def build():
+        return keras.Model(inp, keras.layers.Dense(1)(inp))
+
+    monkeypatch.setattr(ni.keras.backend, "backend", lambda: "tensorflow")
+    assert isinstance(ni.build_network(build), keras.Model) and calls == []
+    monkeypatch.setattr(ni.keras.backend, "backend", lambda: "jax")
+    assert isinstance(ni.build_network(build), keras.Model) and calls == [1]
