@@ -63,3 +63,24 @@ def test_the_mean_reuses_the_recipes_own_narx_and_ar(profile):
         for member, label in zip(members, ("narx", "ar")):
             assert member.get_params(deep=False) == run.models[label].build(24).get_params(deep=False), (run.label,
                                                                                                           label)
+
+
+def test_recipe_checks_finds_the_scale_where_dm_turns_significant():
+    import importlib.util
+
+    import numpy as np
+
+    from tsforecast.evaluation.compare import dm_against
+
+    spec = importlib.util.spec_from_file_location("recipe_checks", RECIPE.with_name("recipe_checks.py"))
+    checks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(checks)
+    rng = np.random.default_rng(0)
+    e_cls = rng.normal(size=(200, 4))
+    e_net = e_cls + rng.normal(scale=0.5, size=(200, 4))  # worse than the classical model
+    k = checks.significant_scale(e_net, e_cls, 1)
+    assert 0 < k < 1
+    stat, p = dm_against(k * e_net, e_cls, 1, "se")
+    assert stat < 0 and p < 0.05
+    stat, p = dm_against((k + 1e-3) * e_net, e_cls, 1, "se")  # just above it: not significant
+    assert p >= 0.05
