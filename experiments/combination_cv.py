@@ -18,23 +18,12 @@ import argparse
 import itertools
 import os
 import time
-import tomllib
 from pathlib import Path
 
 import numpy as np
 
 RECIPE = Path(__file__).with_name("network_traffic.toml")
 MEMBERS = ("narx", "ar", "tdnn", "arima", "mstl")
-
-
-def recipe_params(name):
-    spec = dict(tomllib.loads(RECIPE.read_text())["models"][name])
-    model = spec.pop("model")
-    spec.pop("global", None)  # one series here
-    def value(v):  # TOML has no null: the recipe writes "none"
-        return None if v == "none" else tuple(value(u) for u in v) if isinstance(v, list) else v
-
-    return model, {k: value(v) for k, v in spec.items()}
 
 
 def main(argv=None):
@@ -48,8 +37,10 @@ def main(argv=None):
 
     import tsforecast as tsf
     from tsforecast.evaluation.tune import fold_origins
-    from tsforecast.registry import get_forecaster_class
+    from tsforecast.experiment.config import load_config
 
+    # The recipe's own models, built as an experiment builds them (its parameters, the seed filled in).
+    specs = load_config(RECIPE, seed=args.seed).runs[0].models
     y, info = tsf.load_dataset(args.dataset)
     horizon = (info.protocol or {}).get("horizon", 24)
     end = int(len(y) * (info.protocol or {}).get("train_fraction", 2 / 3))
@@ -58,12 +49,8 @@ def main(argv=None):
     for k, origins in enumerate(folds, start=1):
         first, last = int(origins[0]), int(origins[-1])
         for name in MEMBERS:
-            model, params = recipe_params(name)
-            cls = get_forecaster_class(model)
-            if "seed" in cls().get_params():
-                params["seed"] = args.seed
             t0 = time.perf_counter()
-            res = tsf.backtest(cls(**params), y.iloc[: last + horizon], initial=first, horizon=horizon,
+            res = tsf.backtest(specs[name].build(horizon), y.iloc[: last + horizon], initial=first, horizon=horizon,
                                step=args.step, metrics=["mape"])
             forecasts[name].append(res.predictions["y_pred"].to_numpy().reshape(len(origins), horizon))
             print(f"fold {k}: {name} fitted up to {y.index[first - 1]}, {len(origins)} origins, "
