@@ -407,3 +407,19 @@ def test_runs_of_ids_are_found_for_every_parquet_string_type_and_a_missing_id_is
     df.to_parquet(tmp_path / "gap.parquet")
     with pytest.raises(DataFileError, match="data row 4: id is empty"):
         bio.scan_ids([tmp_path / "gap.parquet"])
+
+
+def test_id_scan_over_many_row_groups_and_blocks_equals_a_count_of_the_rows(tmp_path, monkeypatch):
+    # Each Parquet row group has its own dictionary of ids, and a series may run across blocks and groups.
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(1, 9, size=40)
+    ids = np.repeat([f"id{i:02d}" for i in range(40)], lengths)
+    df = pd.DataFrame({"id": ids, "timestamp": np.arange(len(ids)), "value": np.arange(len(ids), dtype=float)})
+    df.to_parquet(tmp_path / "in.parquet", row_group_size=7)
+    df.assign(id=np.repeat(np.arange(40), lengths)).to_parquet(tmp_path / "int.parquet", row_group_size=7)
+    monkeypatch.setattr(bio, "SCAN_ROWS", 5)
+    truth = [(f"id{i:02d}", int(n)) for i, n in enumerate(lengths)]
+    assert bio.scan_ids([tmp_path / "in.parquet"]) == truth
+    assert bio.scan_ids([tmp_path / "int.parquet"]) == [(str(i), int(n)) for i, n in enumerate(lengths)]
+    df.to_csv(tmp_path / "in.csv", index=False)
+    assert bio.scan_ids([tmp_path / "in.csv"]) == truth

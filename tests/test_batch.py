@@ -529,3 +529,31 @@ def test_model_cache_keeps_only_the_most_recent_models(tmp_path, monkeypatch):
     assert [key[0] for key in runner._MODELS] == [str(p) for p in paths[-runner.MODEL_CACHE_SIZE:]]
     assert runner.saved_model(paths[0]) is not first  # evicted, so loaded again
     assert runner.saved_model(paths[0]).m == 2
+
+
+def test_read_ahead_keeps_order_passes_errors_on_and_stops_with_its_consumer():
+    import threading
+
+    from tsforecast.batch.runner import _read_ahead
+
+    reads = []
+
+    def chunks(fail_at=None):
+        for i in range(5):
+            if i == fail_at:
+                raise DataFileError(f"bad chunk {i}")
+            reads.append(i)
+            yield (i, f"chunk {i}")
+
+    assert list(_read_ahead(chunks())) == [(i, f"chunk {i}") for i in range(5)]
+    got = []
+    with pytest.raises(DataFileError, match="bad chunk 3"):
+        for item in _read_ahead(chunks(fail_at=3)):
+            got.append(item[0])
+    assert got == [0, 1, 2]
+    reads.clear()
+    gen = _read_ahead(chunks())
+    assert next(gen)[0] == 0
+    gen.close()  # the consumer stops: at most one chunk was read ahead, and the reader thread is gone
+    assert reads == [0, 1]
+    assert not [t for t in threading.enumerate() if t.name.startswith("tsforecast-read")]

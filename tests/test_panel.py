@@ -336,3 +336,23 @@ def test_dict_ids_equal_as_text_are_refused():
     s = pd.Series(np.arange(5.0))
     with pytest.raises(InvalidInputError, match="same text"):
         Panel.from_dict({1: s, "1": s})
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", "c", 7, "7x"]), min_size=1, max_size=30),
+       st.sampled_from(["object", "str", "category"]), st.booleans())
+def test_group_long_equals_a_loop_over_rows_whether_or_not_ids_are_contiguous(ids, dtype, contiguous):
+    from tsforecast.panel import group_long
+
+    if contiguous:  # the same ids, each one's rows together, in order of first appearance
+        first = list(dict.fromkeys(ids))
+        ids = sorted(ids, key=first.index)
+    column = pd.Series([str(k) for k in ids] if dtype != "object" else ids, dtype=dtype)
+    df = pd.DataFrame({"id": column, "timestamp": np.arange(len(ids)), "value": np.arange(len(ids), dtype=float)})
+    rows = {}
+    for i, key in enumerate(column.tolist()):
+        rows.setdefault(key, []).append(i)
+    keys, offsets, ts, vals = group_long(df)
+    assert keys == list(rows)
+    for i, key in enumerate(keys):
+        np.testing.assert_array_equal(vals.to_numpy()[offsets[i]:offsets[i + 1]], rows[key])

@@ -261,6 +261,10 @@ def group_long(df: pd.DataFrame) -> tuple:
     once for the whole column (numeric ones are positions and left as they are).
     """
     check_long_columns(df)
+    grouped = _contiguous_ids(df["id"])
+    if grouped is not None:
+        keys, offsets = grouped
+        return _timestamps_values(df["timestamp"], df["value"], keys, offsets)
     codes, keys = pd.factorize(df["id"], sort=False)
     if (codes < 0).any():
         raise InvalidInputError(f"{int((codes < 0).sum())} row(s) have no id (first: row {int(np.argmax(codes < 0))}); "
@@ -275,6 +279,23 @@ def group_long(df: pd.DataFrame) -> tuple:
     if rows is not None:
         ts, vals = ts.iloc[rows], vals.iloc[rows]
     offsets = np.concatenate([[0], np.cumsum(np.bincount(c, minlength=len(keys)))]).astype(np.int64)
+    return _timestamps_values(ts, vals, list(keys), offsets)
+
+
+def _contiguous_ids(ids: pd.Series):
+    """``(keys, offsets)`` when each id's rows are one run (the usual, sorted layout), found by comparing
+    neighbours, which is cheaper than hashing every row; None otherwise (or when an id is missing)."""
+    if not len(ids):
+        return None
+    starts = np.flatnonzero(ids.ne(ids.shift()).to_numpy(dtype=bool, na_value=True))
+    keys = ids.iloc[starts]
+    if keys.isna().any() or not keys.is_unique:
+        return None
+    _check_unique_ids(keys.tolist(), [str(k) for k in keys])
+    return keys.tolist(), np.r_[starts, len(ids)].astype(np.int64)
+
+
+def _timestamps_values(ts, vals, keys, offsets):
     if not pd.api.types.is_numeric_dtype(ts):
         try:
             # One format for the whole column only when it cannot be ambiguous; otherwise each
@@ -282,7 +303,7 @@ def group_long(df: pd.DataFrame) -> tuple:
             ts = pd.to_datetime(ts, format="ISO8601")
         except (ValueError, TypeError):
             ts = _parse_by_series(keys, offsets, ts)
-    return list(keys), offsets, ts, vals
+    return keys, offsets, ts, vals
 
 
 def _check_unique_ids(keys, names):

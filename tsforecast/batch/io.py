@@ -23,6 +23,7 @@ from ..validation import check_series
 
 SUFFIXES = (".csv", ".parquet")
 BLOCK_ROWS = 200_000
+SCAN_ROWS = 2_000_000  # the id scan holds one integer code per row
 
 
 def table_files(path) -> list:
@@ -40,7 +41,7 @@ def table_files(path) -> list:
     return [path]
 
 
-def read_blocks(files, columns=None, rows=BLOCK_ROWS, exog=()):
+def read_blocks(files, columns=None, rows=BLOCK_ROWS, exog=(), categorical=()):
     """Yield ``(block, starts, ids)`` from ``files``, in order: DataFrames of at most ``rows`` rows (``id`` as
     verbatim strings), the first row of each run of equal ids in the block, and those ids.
 
@@ -51,7 +52,7 @@ def read_blocks(files, columns=None, rows=BLOCK_ROWS, exog=()):
         _check_columns(read_header(f), f, exog)
         wanted = columns or [*LONG_COLUMNS, *exog]  # not the pandas index columns a DataFrame.to_parquet adds
         seen = 0
-        for block in iter_frames(f, rows, columns=wanted):
+        for block in iter_frames(f, rows, columns=wanted, categorical=categorical):
             starts, ids = _runs(block["id"])
             # All rows of a run share its id, so checking the first row of each run checks every row.
             empty = blank(pd.DataFrame({"id": ids}, dtype=object))["id"].to_numpy()
@@ -82,7 +83,12 @@ def _check_columns(names, f, exog=(), required=LONG_COLUMNS, what="a batch input
 
 def _runs(ids: pd.Series):
     """First row of each run of equal ids in a block, and those ids (compared in one vectorised pass)."""
-    change = ids.ne(ids.shift()).to_numpy(dtype=bool, na_value=True)  # a missing id starts a run (and is refused)
+    # A missing id starts a run (and is refused).
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        codes = ids.cat.codes.to_numpy()
+        change = np.r_[True, codes[1:] != codes[:-1]] | (codes < 0)
+    else:
+        change = ids.ne(ids.shift()).to_numpy(dtype=bool, na_value=True)
     starts = np.flatnonzero(change[1:]) + 1
     starts = np.r_[0, starts] if len(ids) else starts
     return starts, ids.iloc[starts].tolist()
@@ -95,7 +101,8 @@ def scan_ids(files, exog=()) -> list:
     """
     seen, order = set(), []
     current, count = None, 0
-    for block, starts, keys in read_blocks(files, columns=["id"], exog=exog):
+    for block, starts, keys in read_blocks(files, columns=["id"], rows=SCAN_ROWS, exog=exog,
+                                                categorical=["id"]):
         lengths = np.diff(np.r_[starts, len(block)])
         for key, n in zip(keys, lengths.tolist()):
             if key == current:

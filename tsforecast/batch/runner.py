@@ -349,8 +349,21 @@ def _task(job, index, chunk, future):
 
 # -- execution back ends -------------------------------------------------------------
 def _inline(job, chunks):
-    for chunk in chunks:
+    for chunk in _read_ahead(chunks):
         yield _task(job, *chunk)
+
+
+def _read_ahead(chunks):
+    """``chunks``, the next one read in a thread while this one is forecast: Parquet decoding and NumPy
+    release the GIL, so reading and forecasting overlap on two cores. One chunk ahead at most."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    chunks = iter(chunks)
+    with ThreadPoolExecutor(1, thread_name_prefix="tsforecast-read") as pool:
+        pending = pool.submit(next, chunks, None)
+        while (chunk := pending.result()) is not None:
+            pending = pool.submit(next, chunks, None)
+            yield chunk
 
 
 def _exit_with_parent(parent_pid):
