@@ -14,14 +14,14 @@ def _built(build, seed=0):
     return ni.build_stateless(build)
 
 
-def test_lstm_weights_come_from_numpy_and_keras_keeps_the_forget_bias():
+def test_lstm_weights_come_from_numpy_with_the_forget_bias():
     net = _built(lambda: build_rnn(6, 2, 3, 0, cell="lstm", units=(8,)))
     kernel, recurrent, bias, head, head_bias = (np.asarray(w) for w in net.weights)
     limit = np.sqrt(6 / (2 + 32))
     assert np.abs(kernel).max() <= limit and kernel.std() > 0
     # Orthogonal: each of the four 8x8 gate blocks stacked side by side is one 8x32 matrix with orthonormal rows.
     np.testing.assert_allclose(recurrent @ recurrent.T, np.eye(8), atol=1e-5)
-    # unit_forget_bias is Keras's own initialiser (a function, not a class): ones for the forget gate only.
+    # unit_forget_bias (Keras builds it in a closure): ones for the forget gate only.
     np.testing.assert_array_equal(bias, np.r_[np.zeros(8), np.ones(8), np.zeros(16)])
     assert np.abs(head).max() <= np.sqrt(6 / (8 + 3)) and not head_bias.any()
     assert not keras.src.backend.common.global_state.get_global_attribute("uninitialized_variables")
@@ -84,3 +84,42 @@ def test_only_jax_builds_through_the_stateless_route(monkeypatch):
     assert isinstance(ni.build_network(build), keras.Model) and calls == []
     monkeypatch.setattr(ni.keras.backend, "backend", lambda: "jax")
     assert isinstance(ni.build_network(build), keras.Model) and calls == [1]
+
+
+@pytest.mark.parametrize("base", ["zeros", keras.initializers.Constant(0.3)])
+def test_forget_gate_bias_equals_keras_own_build(base):
+    def build():
+        inp = keras.Input((5, 2))
+        return keras.Model(inp, keras.layers.LSTM(4, bias_initializer=base, unit_forget_bias=True)(inp))
+
+    ours, theirs = _built(build), build()
+    np.testing.assert_array_equal(np.asarray(ours.weights[2]), np.asarray(theirs.weights[2]))
+    assert not keras.src.backend.common.global_state.get_global_attribute("uninitialized_variables")
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "rmsprop"])
+def test_optimizer_slots_built_stateless_train_exactly_as_keras_builds_them(optimizer):
+    # The same network and data, once with the slots made by build_optimizer_stateless and once by Keras
+    # inside fit: the same weights after training (only how the zeros were made differs).
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(64, 6, 1)).astype("float32"), rng.normal(size=(64, 2)).astype("float32")
+    nets = []
+    for stateless in (True, False):
+        keras.utils.set_random_seed(0)
+        net = build_rnn(6, 1, 2, 0, cell="lstm", units=(4,))
+        net.compile(optimizer=optimizer, loss="mse")
+        if stateless:
+            ni.build_optimizer_stateless(net)
+            assert net.optimizer.built and all(not np.asarray(v).any() for v in net.optimizer.variables
+                                               if "iteration" not in v.path and "learning_rate" not in v.path)
+        net.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+        nets.append(net)
+    for a, b in zip(nets[0].weights, nets[1].weights):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_optimizer_is_left_to_keras_off_jax():
+    net = build_rnn(6, 1, 2, 0, cell="gru", units=(4,))
+    net.compile(optimizer="adam", loss="mse")
+    ni.build_optimizer(net)
+    assert net.optimizer.built == (keras.backend.backend() == "jax")

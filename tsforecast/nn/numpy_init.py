@@ -6,7 +6,8 @@ skips only the XLA compile), about 0.3 s for a small LSTM: a third of the first 
 :func:`build_network` builds the network with its variables left uninitialised
 (``keras.StatelessScope(initialize_variables=False)``), then draws the values of the common
 initialisers (zeros, ones, constants, Glorot uniform, orthogonal) from the same distributions with
-NumPy, and lets Keras initialise the rest. On TensorFlow networks are built as Keras builds them.
+NumPy, and lets Keras initialise the rest; the LSTM's forget-gate bias too. The optimizer's zero-initialised
+slots (:func:`build_optimizer`) likewise. On TensorFlow networks are built as Keras builds them.
 """
 
 from __future__ import annotations
@@ -31,8 +32,10 @@ def _fans(shape):
 
 def draw(initializer, shape, rng):
     """The initial value of a weight of ``shape`` as ``initializer`` would draw it, with ``rng``;
-    None for initialisers this module does not know."""
+    None for initialisers this module does not know (and for random ones when ``rng`` is None)."""
     kind = type(initializer)
+    if rng is None and kind in (initializers.GlorotUniform, initializers.Orthogonal):
+        return None  # no generator given: random draws are left to Keras
     if kind is initializers.Zeros:
         return np.zeros(shape, np.float32)
     if kind is initializers.Ones:
@@ -82,10 +85,58 @@ def build_stateless(build):
             variable._deferred_initialize()
         return build()
     rng = np.random.default_rng(np.random.randint(2**31 - 1))
+    _initialize(pending, rng, _forget_biases(net))
+    return net
+
+
+def _initialize(pending, rng, composite=None):
+    """Give each variable of ``pending`` its value: ``composite[id(variable)](rng)`` or :func:`draw`, else
+    Keras's own initialiser."""
+    composite = composite or {}
     for variable in pending:
-        value = draw(variable._initializer, tuple(variable.shape), rng)
+        own = composite.get(id(variable))
+        value = own(rng) if own else draw(variable._initializer, tuple(variable.shape), rng)
         if value is None:
             variable._deferred_initialize()
         else:
             variable._initialize(value.astype(variable.dtype))
-    return net
+
+
+def _forget_biases(net) -> dict:
+    """``{id(bias): draw}`` for LSTM cells with ``unit_forget_bias``: Keras builds their bias from the cell's
+    bias initialiser with the forget gate's block set to ones, in a closure :func:`draw` cannot read."""
+    out = {}
+    for layer in net._flatten_layers():
+        cell = getattr(layer, "cell", layer)
+        if isinstance(cell, keras.layers.LSTMCell) and cell.use_bias and cell.unit_forget_bias:
+            def value(rng, base=cell.bias_initializer, u=cell.units):
+                parts = [draw(base, (u,), rng), np.ones(u, np.float32), draw(base, (2 * u,), rng)]
+                return None if parts[0] is None else np.concatenate(parts)
+
+            out[id(cell.bias)] = value
+    return out
+
+
+def build_optimizer(net):
+    """On JAX, create the optimizer's slot variables (Adam's moments, ...) of a compiled ``net`` with NumPy
+    zeros: Keras makes each with a jitted ``zeros`` of that weight's shape, one more compilation per shape
+    in every new process. Elsewhere, and for slots that do not start at zero, Keras builds them in fit."""
+    optimizer = getattr(net, "optimizer", None)
+    if keras.backend.backend() == "jax" and optimizer is not None and not optimizer.built:
+        build_optimizer_stateless(net)
+
+
+def build_optimizer_stateless(net):
+    """:func:`build_optimizer`'s JAX route, on any backend."""
+    optimizer = net.optimizer
+    global_state.set_global_attribute(_PENDING, [])
+    try:
+        with keras.StatelessScope(initialize_variables=False) as scope:
+            optimizer.build(net.trainable_variables)
+    finally:
+        pending = list(global_state.get_global_attribute(_PENDING) or [])
+        global_state.set_global_attribute(_PENDING, [])
+    _initialize(pending, None)
+    for variable in optimizer.variables:  # values the build assigned, which the scope kept to itself
+        if id(variable) in scope.state_mapping:
+            variable.assign(scope.state_mapping[id(variable)])

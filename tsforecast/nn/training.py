@@ -13,6 +13,7 @@ import numpy as np
 from ..exceptions import ParameterError
 from ..timefmt import duration as _duration
 from .numpy_forward import numpy_forward
+from .numpy_init import build_optimizer
 
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd", "nadam")
 LOSS_CLASSES = {"mse": keras.losses.MeanSquaredError, "mae": keras.losses.MeanAbsoluteError, "huber": keras.losses.Huber}
@@ -303,6 +304,7 @@ def _prepare(net, has_val, *, learning_rate, optimizer, clipnorm, weight_decay, 
     metrics = None if has_val else [_per_row_metric(loss, quantiles)]
     net.compile(optimizer=make_optimizer(optimizer, learning_rate, clipnorm, weight_decay), loss=loss_fn,
                 weighted_metrics=metrics, jit_compile=jit_compile)
+    build_optimizer(net)
     monitor = "val_loss" if has_val else "train_loss"
     # mode="min": Keras cannot tell the direction of a metric it does not know (the pinball loss).
     callbacks = [keras.callbacks.EarlyStopping(monitor=monitor, patience=patience, mode="min",
