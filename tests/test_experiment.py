@@ -504,3 +504,36 @@ def test_an_ensemble_of_the_runs_own_models_trains_nothing_again(tmp_path, monke
     keys = ["series", "origin", "step"] if many else ["origin", "step"]
     wide = fc.pivot_table(index=keys, columns="model", values="y_pred")
     np.testing.assert_allclose(wide["mean"], (wide["narx"] + wide["ar"]) / 2, rtol=1e-12)
+
+
+def test_many_series_search_of_a_global_model_chooses_once_over_all_series_and_backtests_the_choice(tmp_path):
+    from sklearn.base import clone
+
+    from tsforecast.evaluation import tune_global
+    from tsforecast.evaluation.backtest import backtest_global
+
+    rng = np.random.default_rng(4)
+    frames = [pd.DataFrame({"id": f"s{i}", "timestamp": pd.date_range("2024-01-01", periods=120, freq="h"),
+                            "value": 30 + 8 * np.sin(2 * np.pi * np.arange(120) / 6) + rng.normal(0, 0.5, 120)})
+              for i in range(3)]
+    pd.concat(frames).to_csv(tmp_path / "long.csv", index=False)
+    narx = {"model": "narx", "global": True, "hidden": [2], "linear_skip": "ridge", "epochs": 1, "batch_size": 64,
+            "search": {"lags": [2, 6]}}
+    cfg = {"dataset": str(tmp_path / "long.csv"), "series": "all", "baseline": "naive", "seed": 0,
+           "protocol": {"test_size": 30, "horizon": 3, "step": 3, "refit": False, "metrics": ["mae"]},
+           "models": {"naive": {"model": "naive"}, "narx": narx}}
+    result = run_experiment(cfg, results_dir=tmp_path / "out", name="g", progress=False)
+    report = (result.path / "report.md").read_text()
+    long = pd.read_csv(tmp_path / "long.csv", parse_dates=["timestamp"])
+    series = {k: g.set_index("timestamp")["value"].asfreq("h") for k, g in long.groupby("id")}
+    template = load_config(cfg).runs[0].models["narx"].build(3)
+    # Independent of the runner: the same search called directly, on the training parts only.
+    chosen = tune_global(template, series, {"lags": [2, 6]}, end={k: 90 for k in series}, horizon=3, step=3,
+                         metric="mae", fit_best=False).best_params_["lags"]
+    assert f"chose {{'lags': {chosen}}}" in report and "one model over 3 series" in report
+    expect = backtest_global(clone(template).set_params(lags=chosen), series, initial={k: 90 for k in series},
+                             horizon=3, step=3, metrics=("mae",))
+    fc = pd.read_parquet(result.path / "forecasts.parquet")
+    got = fc[fc["model"] == "narx"].sort_values(["series", "origin", "step"])["y_pred"].to_numpy()
+    want = expect.predictions.sort_values(["series", "origin", "step"])["y_pred"].to_numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-6)

@@ -216,3 +216,77 @@ def test_the_template_is_not_modified():
     before = clone(est).get_params()
     tune(est, y, {"lags": [2, 3]}, initial=60, horizon=2)
     assert est.get_params() == before and not hasattr(est, "context_length_")
+
+
+# -- tune_global: one model over many series ------------------------------------------------------
+def _global_panel(n_series=3, seed=0):
+    rng = np.random.default_rng(seed)
+    out = {}
+    for i in range(n_series):
+        n = 90 + 6 * i  # ragged lengths
+        t = np.arange(n)
+        out[f"s{i}"] = pd.Series(20 + 5 * np.sin(2 * np.pi * t / 6) + rng.normal(0, 0.5, n),
+                                 index=pd.date_range("2024-01-01", periods=n, freq="h"))
+    return out
+
+
+def _small_narx(**kw):
+    from tsforecast import NARXForecaster
+
+    # The ridge part is solved, not trained, and one short epoch keeps the MLP small: fast and seeded.
+    return NARXForecaster(lags=4, horizon=3, hidden=(2,), linear_skip="ridge", epochs=1, batch_size=64, seed=0,
+                          verbose=0, **kw)
+
+
+def test_tune_global_scores_equal_a_brute_force_loop_of_global_fits_and_forecasts():
+    from tsforecast.evaluation import tune_global
+
+    panel, h = _global_panel(), 3
+    end = {k: len(s) - 24 for k, s in panel.items()}
+    result = tune_global(_small_narx(), panel, {"lags": [3, 6]}, end=end, horizon=h, step=2, metric="mae",
+                         fit_best=False)
+    assert result.best_forecaster_ is None and set(result.folds_["n_series"]) == {3}
+    for row in result.results_.itertuples():
+        by_fold, weights = [], []
+        for j in range(3):
+            firsts, blocks = {}, {}
+            for k, s in panel.items():
+                origins = np.arange(end[k] // 2, end[k] - h + 1, 2)  # every other origin from half the training part
+                blocks[k] = np.array_split(origins, 3)[j]
+                firsts[k] = int(blocks[k][0])
+            model = clone(_small_narx()).set_params(lags=row.param_lags)
+            model.fit({k: s.iloc[: firsts[k]] for k, s in panel.items()})
+            maes = []
+            for k, s in panel.items():
+                # Keyed by its id, a series' windows are scaled by its own scaler fitted on its training part.
+                errors = [np.abs(s.to_numpy()[o:o + h] - model.predict(h, y={k: s.iloc[:o]})["forecast"].to_numpy())
+                          for o in blocks[k]]
+                maes.append(np.mean(errors))
+            by_fold.append(np.mean(maes))
+            weights.append(sum(len(b) for b in blocks.values()))
+        np.testing.assert_allclose([getattr(row, f"score_fold{j + 1}") for j in range(3)], by_fold, rtol=1e-5)
+        assert row.score == pytest.approx(np.average(by_fold, weights=weights), rel=1e-5)
+    assert result.best_params_["lags"] == result.results_.loc[result.results_["score"].idxmin(), "param_lags"]
+
+
+def test_tune_global_never_reads_past_each_series_end():
+    from tsforecast.evaluation import tune_global
+
+    panel = _global_panel(seed=1)
+    end = {k: len(s) - 20 for k, s in panel.items()}
+    changed = {k: s.where(np.arange(len(s)) < end[k], -1e6) for k, s in panel.items()}  # the test parts wrecked
+    runs = [tune_global(_small_narx(), p, {"hidden": [(2,), (3,)]}, end=end, horizon=3, step=3, fit_best=False)
+            for p in (panel, changed)]
+    pd.testing.assert_frame_equal(runs[0].results_.drop(columns=["fit_seconds", "predict_seconds"]),
+                                  runs[1].results_.drop(columns=["fit_seconds", "predict_seconds"]))
+    assert runs[0].best_params_ == runs[1].best_params_
+
+
+def test_tune_global_refuses_a_per_series_model_and_series_too_short_for_folds():
+    from tsforecast.evaluation import tune_global
+
+    panel = _global_panel()
+    with pytest.raises(ParameterError, match="global model"):
+        tune_global(ARForecaster(lags=2), panel, {"lags": [1, 2]}, end={k: 60 for k in panel})
+    with pytest.raises(NotEnoughDataError, match="no series has origins enough"):
+        tune_global(_small_narx(), panel, {"lags": [2]}, end={k: 8 for k in panel}, horizon=3)

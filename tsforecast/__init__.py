@@ -12,7 +12,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from . import exceptions, metrics  # noqa: E402
 from .datasets import list_datasets, load_dataset, make_traffic  # noqa: E402
-from .evaluation import backtest, compare, diebold_mariano, tune  # noqa: E402
+from .evaluation import backtest, compare, diebold_mariano, tune, tune_global  # noqa: E402
 from .base import BaseForecaster  # noqa: E402
 from .persistence import load_model  # noqa: E402
 from .registry import get_forecaster, list_forecasters  # noqa: E402
@@ -26,7 +26,7 @@ __version__ = "0.1.0"
 _EXPORTS = [
     "BaseForecaster", "Scaler", "backtest", "compare", "diebold_mariano", "exceptions", "get_forecaster",
     "list_datasets", "list_forecasters", "load_dataset", "load_model", "make_traffic", "make_windows", "metrics",
-    "train_val_split", "tune",
+    "train_val_split", "tune", "tune_global",
 ]
 
 

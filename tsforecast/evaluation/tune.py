@@ -24,7 +24,15 @@ from tqdm.auto import tqdm
 from ..base import check_int
 from ..exceptions import InvalidInputError, NotEnoughDataError, ParameterError, TSForecastError
 from ..validation import check_exog, check_horizon, check_series
-from .backtest import GREATER_IS_BETTER, _check_initial, as_forecaster, backtest, check_metrics, check_n_jobs
+from .backtest import (
+    GREATER_IS_BETTER,
+    _check_initial,
+    as_forecaster,
+    backtest,
+    backtest_global,
+    check_metrics,
+    check_n_jobs,
+)
 
 
 @dataclass
@@ -294,6 +302,101 @@ def tune(forecaster, y, param_grid, X=None, n_iter=None, initial=0.5, horizon=No
     return TuneResult(best_params_=best_params, best_score_=float(scores[best]), best_forecaster_=best_forecaster,
                       results_=table, folds_=_fold_table(series.index, folds, horizon), end_=series.index[-1],
                       metric=metric)
+
+
+def tune_global(forecaster, y: dict, param_grid, *, end, initial=0.5, horizon=None, step=1, metric="mae", n_folds=3,
+                seasonal_period=1, progress=False, fit_best=True) -> TuneResult:
+    """:func:`tune` for a global model over many series: one fit per fold and candidate, over all series.
+
+    Each series' training part is ``y[k][:end[k]]``; its origins from ``initial`` (points, or a fraction
+    of that training part) on are cut into ``n_folds`` folds as :func:`tune` cuts them. Fold ``j`` fits
+    the candidate once over every series, each up to its own fold-``j`` origin, and forecasts every
+    origin of every series' fold-``j`` block (:func:`~tsforecast.evaluation.backtest_global`); its score
+    is ``metric`` averaged over series. A candidate's score is the mean over folds, weighted by their
+    numbers of origins. Series too short for ``n_folds`` folds are left out of the search (not of the
+    forecasts); nothing at or after a series' ``end`` is read.
+
+    Parameters
+    ----------
+    forecaster : BaseForecaster or str
+        A global model (tag ``"global"``), cloned for each candidate.
+    y : dict
+        ``{id: Series}``.
+    param_grid : dict or list of dicts
+        As for :func:`tune` (a full grid).
+    end : dict
+        ``{id: int}``: the number of training points of each series.
+    fit_best : bool, default True
+        Fit the winner over all training parts (``best_forecaster_``); False leaves it None, for a
+        caller that fits it itself (an experiment's backtest).
+
+    Returns
+    -------
+    TuneResult
+        ``folds_`` has one row per fold: ``train_end`` is the latest point any series' fold model is
+        fitted on, ``first_target`` / ``last_target`` the earliest and latest target, ``n_origins``
+        and ``n_series`` summed over series.
+
+    Raises
+    ------
+    NotEnoughDataError
+        No series has origins enough for ``n_folds`` folds.
+    """
+    est = as_forecaster(forecaster)
+    if not est.get_tag("global"):
+        raise ParameterError(f"tune_global needs a global model (the neural forecasters); {type(est).__name__} "
+                             f"is fitted per series: use tune on each series.")
+    check_metrics(metric)
+    horizon = clone(est)._default_horizon() if horizon is None else check_horizon(horizon)
+    step = check_int(step, "step")
+    series, folds = {}, {}
+    for key, values in y.items():
+        full = check_series(values, f"y[{key!r}]")
+        n_train = _check_end(int(end[key]), full.index)
+        try:
+            folds[key] = fold_origins(n_train, _check_initial(initial, n_train), horizon, step, n_folds)
+        except NotEnoughDataError:
+            continue
+        series[key] = full.iloc[:n_train]
+    if not series:
+        raise NotEnoughDataError(f"no series has origins enough in its training part for {n_folds} folds of "
+                                 f"horizon {horizon}; lower n_folds or the horizon, or use longer series.")
+    candidates = _candidates(param_grid, None, 0)
+    rows = []
+    for params in tqdm(candidates, desc="tune_global", unit="candidate", disable=not progress):
+        candidate = clone(est).set_params(**params)
+        scores, fit_s, pred_s, failure = [], 0.0, 0.0, None
+        try:
+            for j in range(n_folds):
+                part = {k: s.iloc[: int(folds[k][j][-1]) + horizon] for k, s in series.items()}
+                bt = backtest_global(candidate, part, initial={k: int(folds[k][j][0]) for k in series},
+                                     horizon=horizon, step=step, metrics=(metric,), seasonal_period=seasonal_period)
+                scores.append(float(bt.metrics.loc["all", metric]))
+                fit_s, pred_s = fit_s + bt.fit_seconds, pred_s + bt.predict_seconds
+        except TSForecastError as exc:
+            scores, fit_s, pred_s, failure = [np.nan] * n_folds, np.nan, np.nan, exc
+            warnings.warn(f"tune_global: candidate {params} failed and scores NaN: {exc}", RuntimeWarning, stacklevel=2)
+        rows.append((np.array(scores), fit_s, pred_s, failure))
+    if all(r[3] is not None for r in rows):
+        raise rows[0][3]
+    fold_scores = np.vstack([r[0] for r in rows])
+    weights = [sum(len(f[j]) for f in folds.values()) for j in range(n_folds)]
+    scores = np.average(fold_scores, axis=1, weights=weights)
+    sign = -1.0 if metric in GREATER_IS_BETTER else 1.0
+    best = int(np.nanargmin(sign * scores))
+    best_params = dict(candidates[best])
+    fitted = clone(est).set_params(**best_params).fit(series) if fit_best else None
+    table = pd.DataFrame({
+        "fold": np.arange(1, n_folds + 1),
+        "train_end": [max(series[k].index[f[j][0] - 1] for k, f in folds.items()) for j in range(n_folds)],
+        "first_target": [min(series[k].index[f[j][0]] for k, f in folds.items()) for j in range(n_folds)],
+        "last_target": [max(series[k].index[f[j][-1] + horizon - 1] for k, f in folds.items()) for j in range(n_folds)],
+        "n_origins": weights,
+        "n_series": len(series),
+    })
+    return TuneResult(best_params_=best_params, best_score_=float(scores[best]), best_forecaster_=fitted,
+                      results_=_results_table(candidates, scores, fold_scores, rows, sign), folds_=table,
+                      end_=max(s.index[-1] for s in series.values()), metric=metric)
 
 
 def _results_table(candidates, scores, fold_scores, rows, sign) -> pd.DataFrame:

@@ -117,6 +117,22 @@ def _select(spec, y, p, kwargs, progress):
     return model
 
 
+def _select_global(name, spec, model, series, initials, p, progress):
+    """Set the ``search`` parameters of the global ``model`` by rolling-origin cross-validation (3 folds)
+    inside every series' training part (:func:`~tsforecast.evaluation.tune_global`); the choice and its
+    fold scores are kept on the model for the report."""
+    from ..evaluation import tune_global
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        result = tune_global(model, series, spec.search, end=initials, horizon=p["horizon"], step=p["step"],
+                             metric=p["headline"], n_folds=3, seasonal_period=p["seasonal_period"], progress=progress,
+                             fit_best=False)
+    model.set_params(**result.best_params_)
+    model.selection_ = (f"`{name}` (one model over {int(result.folds_['n_series'].iloc[0])} series, each fold's "
+                        f"score the mean over series): " + result.summary())
+
+
 # -- many series ---------------------------------------------------------------------------
 def _run_many(run: RunSpec, series: dict, p: dict, progress: bool):
     from ..evaluation import compare
@@ -127,10 +143,6 @@ def _run_many(run: RunSpec, series: dict, p: dict, progress: bool):
         raise ConfigError(f"datasets.{run.label}: intervals (coverage) are not supported over many series yet.")
     local = {k: s for k, s in run.models.items() if not s.global_}
     glob = {k: s for k, s in run.models.items() if s.global_}
-    searched = [k for k in glob if run.models[k].search]
-    if searched:
-        raise ConfigError(f"datasets.{run.label}: global model(s) {searched} have a search table, which works for "
-                          f"per-series models only for now; give their parameters directly.")
     if glob and p["refit"] is not False:
         raise ConfigError(f"datasets.{run.label}: global models are fitted once; set refit = false.")
     names = list(run.models)
@@ -160,6 +172,8 @@ def _run_many(run: RunSpec, series: dict, p: dict, progress: bool):
                 fit_s[name] += bt.fit_seconds
                 pred_s[name] += bt.predict_seconds
     for name in glob:
+        if run.models[name].search:
+            _select_global(name, run.models[name], models[name], series, initials, p, progress)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             bt = backtest_global(models[name], series, initial=initials, horizon=p["horizon"], step=p["step"],
