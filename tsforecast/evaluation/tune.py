@@ -346,7 +346,15 @@ def tune_global(forecaster, y: dict, param_grid, *, end, initial=0.5, horizon=No
     if not est.get_tag("global"):
         raise ParameterError(f"tune_global needs a global model (the neural forecasters); {type(est).__name__} "
                              f"is fitted per series: use tune on each series.")
+    if not isinstance(metric, str):
+        raise ParameterError(f"metric must be one metric name, e.g. 'mae', got {metric!r}.")
     check_metrics(metric)
+    if not isinstance(y, dict) or not y:
+        raise ParameterError("tune_global needs y as a non-empty dict {id: Series}.")
+    missing = [k for k in y if k not in end]
+    if missing:
+        raise ParameterError(f"end has no training length for series {missing[:3]}; give end={{id: n_train}} for "
+                             f"every series of y.")
     horizon = clone(est)._default_horizon() if horizon is None else check_horizon(horizon)
     step = check_int(step, "step")
     series, folds = {}, {}
