@@ -97,43 +97,46 @@ def test_forget_gate_bias_equals_keras_own_build(base):
     assert not keras.src.backend.common.global_state.get_global_attribute("uninitialized_variables")
 
 
-@pytest.mark.parametrize("optimizer", ["adam", "rmsprop"])
-def test_optimizer_slots_built_stateless_train_exactly_as_keras_builds_them(optimizer):
-    # The same network and data, once with the slots made by build_optimizer_stateless and once by Keras
-    # inside fit: the same weights after training (only how the zeros were made differs).
-    rng = np.random.default_rng(0)
-    x, y = rng.normal(size=(64, 6, 1)).astype("float32"), rng.normal(size=(64, 2)).astype("float32")
+def _trained_with_and_without(prepare, cell, optimizer, seed):
+    """The same network trained on the same data twice: once after ``prepare(net)`` (which checks its own
+    effect), once as Keras builds it; asserts the trained weights are equal."""
+    rng = np.random.default_rng(seed)
+    x, y = rng.normal(size=(48, 6, 1)).astype("float32"), rng.normal(size=(48, 2)).astype("float32")
     nets = []
-    for stateless in (True, False):
+    for prepared in (True, False):
         keras.utils.set_random_seed(0)
-        net = build_rnn(6, 1, 2, 0, cell="lstm", units=(4,))
-        net.compile(optimizer=optimizer, loss="mse")
-        if stateless:
-            ni.build_optimizer_stateless(net)
-            assert net.optimizer.built and all(not np.asarray(v).any() for v in net.optimizer.variables
-                                               if "iteration" not in v.path and "learning_rate" not in v.path)
+        net = build_rnn(6, 1, 2, 0, cell=cell, units=(4,))
+        net.compile(optimizer=optimizer() if callable(optimizer) else optimizer, loss="mse")
+        after_fit = prepare(net) if prepared else None
         net.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+        if after_fit:
+            after_fit(net)
         nets.append(net)
     for a, b in zip(nets[0].weights, nets[1].weights):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "rmsprop"])
+def test_optimizer_slots_built_stateless_train_exactly_as_keras_builds_them(optimizer):
+    # Slots made by build_optimizer_stateless vs by Keras inside fit: only how the zeros were made differs.
+    def prepare(net):
+        ni.build_optimizer_stateless(net)
+        assert net.optimizer.built and all(not np.asarray(v).any() for v in net.optimizer.variables
+                                           if "iteration" not in v.path and "learning_rate" not in v.path)
+
+    _trained_with_and_without(prepare, "lstm", optimizer, seed=0)
 
 
 def test_optimizer_built_before_fit_trains_the_same_and_fit_creates_no_optimizer_variable():
     # Built by Keras inside the first traced train step, the slots make TensorFlow trace that step twice.
-    rng = np.random.default_rng(1)
-    x, y = rng.normal(size=(48, 6, 1)).astype("float32"), rng.normal(size=(48, 2)).astype("float32")
-    nets = []
-    for prebuilt in (True, False):
-        keras.utils.set_random_seed(0)
-        net = build_rnn(6, 1, 2, 0, cell="gru", units=(4,))
-        net.compile(optimizer=keras.optimizers.Adam(clipnorm=1.0), loss="mse")
-        if prebuilt:
-            ni.build_optimizer(net)
-            assert net.optimizer.built
-            n_variables = len(net.optimizer.variables)
-        net.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
-        if prebuilt:
-            assert len(net.optimizer.variables) == n_variables
-        nets.append(net)
-    for a, b in zip(nets[0].weights, nets[1].weights):
-        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    def prepare(net):
+        ni.build_optimizer(net)
+        assert net.optimizer.built
+        n_variables = len(net.optimizer.variables)
+
+        def after_fit(trained):
+            assert len(trained.optimizer.variables) == n_variables
+
+        return after_fit
+
+    _trained_with_and_without(prepare, "gru", lambda: keras.optimizers.Adam(clipnorm=1.0), seed=1)
