@@ -290,5 +290,7 @@ def test_tune_global_refuses_a_per_series_model_and_series_too_short_for_folds()
         tune_global(ARForecaster(lags=2), panel, {"lags": [1, 2]}, end={k: 60 for k in panel})
     with pytest.raises(ParameterError, match=r"end has no training length for series \['s2'\]"):
         tune_global(_small_narx(), panel, {"lags": [2]}, end={"s0": 60, "s1": 60})
+    with pytest.raises(ParameterError, match="does not have"):
+        tune_global(_small_narx(), panel, {"nope": [1]}, end={k: 60 for k in panel})
     with pytest.raises(NotEnoughDataError, match="no series has origins enough"):
         tune_global(_small_narx(), panel, {"lags": [2]}, end={k: 8 for k in panel}, horizon=3)

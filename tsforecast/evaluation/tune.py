@@ -372,7 +372,10 @@ def tune_global(forecaster, y: dict, param_grid, *, end, initial=0.5, horizon=No
     candidates = _candidates(param_grid, None, 0)
     rows = []
     for params in tqdm(candidates, desc="tune_global", unit="candidate", disable=not progress):
-        candidate = clone(est).set_params(**params)
+        try:
+            candidate = clone(est).set_params(**params)
+        except ValueError as exc:
+            raise ParameterError(f"param_grid names a parameter {type(est).__name__} does not have: {exc}") from None
         scores, fit_s, pred_s, failure = [], 0.0, 0.0, None
         try:
             for j in range(n_folds):
