@@ -557,3 +557,39 @@ def test_read_ahead_keeps_order_passes_errors_on_and_stops_with_its_consumer():
     gen.close()  # the consumer stops: at most one chunk was read ahead, and the reader thread is gone
     assert reads == [0, 1]
     assert not [t for t in threading.enumerate() if t.name.startswith("tsforecast-read")]
+
+
+def test_write_behind_writes_in_order_counts_a_chunk_once_written_and_passes_errors_on():
+    import threading
+    import time as _time
+
+    from tsforecast.batch.runner import _write_behind
+
+    written = []
+
+    def write(index, fc, err, status, fail_at=None):
+        _time.sleep(0.01)  # slower than producing a result: writes must still finish in order
+        if index == fail_at:
+            raise OSError(f"disk full at chunk {index}")
+        written.append(index)
+
+    def results(fail_at=None):
+        for i in range(5):
+            if i == fail_at:
+                raise DataFileError(f"bad chunk {i}")
+            yield i, 10 + i, f"fc {i}", None, {}
+
+    counted = []
+    for n in _write_behind(results(), write):
+        counted.append(n)
+        assert written[len(counted) - 1] == n - 10  # a chunk counts only after its own write finished
+    assert counted == [10, 11, 12, 13, 14] and written == [0, 1, 2, 3, 4]
+    written.clear()
+    with pytest.raises(OSError, match="disk full at chunk 2"):
+        list(_write_behind(results(), lambda *a: write(*a, fail_at=2)))
+    assert written == [0, 1]
+    written.clear()
+    with pytest.raises(DataFileError, match="bad chunk 3"):
+        list(_write_behind(results(fail_at=3), write))
+    assert written == [0, 1, 2]  # the chunk before the failure is written, not abandoned
+    assert not [t for t in threading.enumerate() if t.name.startswith("tsforecast-write")]

@@ -366,6 +366,25 @@ def _read_ahead(chunks):
             yield chunk
 
 
+def _write_behind(results, write):
+    """Run ``write(index, fc, err, status)`` for each of ``results`` in a thread while the next chunk is
+    forecast (Parquet encoding releases the GIL); yields each chunk's size once its write has finished.
+    One write at a time, in order; a failed write is raised here before any later chunk is written, and
+    an error while forecasting waits for the pending write (files are written atomically either way)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="tsforecast-write") as pool:
+        pending = None
+        for index, n, *rest in results:
+            if pending is not None:
+                pending[0].result()
+                yield pending[1]
+            pending = pool.submit(write, index, *rest), n
+        if pending is not None:
+            pending[0].result()
+            yield pending[1]
+
+
 def _exit_with_parent(parent_pid):
     """Worker initializer: end this worker as soon as its driver is gone.
 
@@ -636,10 +655,12 @@ def run_batch(job, *, progress=True, **overrides) -> BatchSummary:
     neural = not job.saved_model and get_forecaster_class(job.model).get_tag("neural")
     try:
         with fit_progress(progress, neural):  # networks fitted per series in this process follow --quiet too
-            for index, n, fc, err, status in results:
+            def write(index, fc, err, status):
                 if store is not None and store.kind == "local":
                     store.record(status["saved"])  # before the chunk counts as done: no saved model goes unlisted
                 _write_chunk(job, index, fc, err, status)
+
+            for n in _write_behind(results, write):
                 bar.update(n)
     finally:
         bar.close()
