@@ -140,3 +140,23 @@ def test_optimizer_built_before_fit_trains_the_same_and_fit_creates_no_optimizer
         return after_fit
 
     _trained_with_and_without(prepare, "gru", lambda: keras.optimizers.Adam(clipnorm=1.0), seed=1)
+
+
+@pytest.mark.parametrize("seed", [7, None])
+def test_seed_generator_state_equals_keras_own(seed):
+    # Every recurrent cell holds a SeedGenerator (for dropout) whose state Keras fills in a closure.
+    def build():
+        inp = keras.Input((5, 2))
+        return keras.Model(inp, keras.layers.GRU(3, dropout=0.5, seed=seed)(inp))
+
+    ours = _built(build)
+    gen = ours.layers[1].cell.seed_generator
+    seed_used = seed if seed is not None else int(np.asarray(gen.state)[0])
+    expected = keras.random.SeedGenerator(seed_used).state  # built by Keras itself
+    np.testing.assert_array_equal(np.asarray(gen.state), np.asarray(expected))
+    assert gen.state.dtype == expected.dtype
+    assert ni.draw(lambda shape, dtype=None: np.zeros(shape), (2,), None) is None  # any other closure: Keras's
+    assert not keras.src.backend.common.global_state.get_global_attribute("uninitialized_variables")
+    x = np.ones((4, 5, 2), np.float32)  # and dropout draws from it as from Keras's own generator
+    np.testing.assert_array_equal(np.asarray(keras.random.dropout(x, 0.5, seed=gen)),
+                                  np.asarray(keras.random.dropout(x, 0.5, seed=keras.random.SeedGenerator(seed_used))))
