@@ -78,3 +78,86 @@ def test_bad_input_gets_named_errors():
         detect_periods(y, tolerance=0.7)
     with pytest.raises(ParameterError, match="at least 2"):
         detect_periods(y, periods=[1])
+
+
+def _backtest_predictions(model, y, **kw):
+    return tsf.backtest(model, y, **kw).predictions["y_pred"].to_numpy()
+
+
+def test_inside_use_periods_every_season_length_is_the_measured_one():
+    from tsforecast.seasonality import use_periods
+
+    y = _traffic(900, 165, 165 / 7)
+    kw = dict(initial=600, horizon=24, step=7)
+    with use_periods((24, 165)):
+        snaive_long = _backtest_predictions(tsf.SeasonalNaiveForecaster(m="long_season"), y, **kw)
+        hw = tsf.HoltWintersForecaster(seasonal_periods="long_season", trend=None).fit(y.iloc[:600])
+        ar = tsf.ARForecaster(lags="long_season").fit(y.iloc[:600])
+    np.testing.assert_array_equal(snaive_long, _backtest_predictions(tsf.SeasonalNaiveForecaster(m=165), y, **kw))
+    assert hw.seasonal_periods_ == 165 and len(ar.lags_) == 165
+    # Outside the block the frequency's lengths come back; "long_season" of hourly data is a week.
+    np.testing.assert_array_equal(_backtest_predictions(tsf.SeasonalNaiveForecaster(m="long_season"), y, **kw),
+                                  _backtest_predictions(tsf.SeasonalNaiveForecaster(m=168), y, **kw))
+    # Hand-computed: seasonal naive with m = 165 repeats the value 165 steps before each lead.
+    first = _backtest_predictions(tsf.SeasonalNaiveForecaster(m="long_season"), y, **kw)[:24]
+    np.testing.assert_array_equal(first, y.to_numpy()[600 - 168 : 600 - 168 + 24])
+    np.testing.assert_array_equal(snaive_long[:24], y.to_numpy()[600 - 165 : 600 - 165 + 24])
+
+
+def test_parallel_refits_carry_the_measured_periods_to_their_workers():
+    from tsforecast.seasonality import use_periods
+
+    y = _traffic(700, 165, 165 / 7)
+    kw = dict(initial=500, horizon=6, step=10, refit=True)
+    with use_periods((24, 165)):
+        parallel = _backtest_predictions(tsf.SeasonalNaiveForecaster(m="long_season"), y, n_jobs=2, **kw)
+    np.testing.assert_array_equal(parallel, _backtest_predictions(tsf.SeasonalNaiveForecaster(m=165), y, **kw))
+    search = dict(horizon=6, step=10, metric="mae", end=600)
+    with use_periods((24, 165)):
+        named = tsf.tune(tsf.SeasonalNaiveForecaster(), y, {"m": ["long_season", "season"]}, n_jobs=2, **search)
+    given = tsf.tune(tsf.SeasonalNaiveForecaster(), y, {"m": [165, 24]}, **search)
+    np.testing.assert_array_equal(named.results_["score"].to_numpy(), given.results_["score"].to_numpy())
+
+
+def _drifting_csv(path, n=1200):
+    y = _traffic(n, 165, 165 / 7, seed=3)
+    pd.DataFrame({"timestamp": y.index, "value": y.to_numpy()}).to_csv(path, index=False)
+    return y
+
+
+def _detect_config(tmp_path, periods="detect"):
+    return {"name": "clock", "dataset": str(tmp_path / "clock.csv"), "baseline": "naive",
+            "protocol": {"train_fraction": 0.75, "horizon": 12, "step": 12, "periods": periods},
+            "models": {"naive": {"model": "naive"}, "weekly": {"model": "seasonal_naive", "m": "long_season"}}}
+
+
+def test_an_experiment_measures_its_periods_before_any_fold_and_every_model_takes_them(tmp_path):
+    from tsforecast.experiment import run_experiment
+
+    y = _drifting_csv(tmp_path / "clock.csv")
+    result = run_experiment(_detect_config(tmp_path), results_dir=tmp_path / "out", progress=False)
+    report = (result.path / "report.md").read_text()
+    assert "**Season lengths**: 24, 165 steps" in report
+    preds = pd.read_parquet(result.path / "forecasts.parquet")
+    weekly = preds[preds["model"] == "weekly"]["y_pred"].to_numpy()
+    y.index.freq = "h"
+    np.testing.assert_array_equal(weekly, _backtest_predictions(tsf.SeasonalNaiveForecaster(m=165), y,
+                                                                initial=900, horizon=12, step=12))
+    # What it measures ends at the first half of the training part: wrecking everything after it changes nothing.
+    from tsforecast.experiment.data import measured_periods, resolve_protocol
+
+    p = resolve_protocol(_detect_config(tmp_path)["protocol"], None)
+    wrecked = y.copy()
+    wrecked.iloc[900 // 2 :] = np.random.default_rng(0).uniform(1, 1e6, len(y) - 900 // 2)
+    assert measured_periods(wrecked, p) == measured_periods(y, p) == (24, 165)
+    plain = run_experiment(_detect_config(tmp_path, "frequency"), results_dir=tmp_path / "plain", progress=False)
+    assert "Season lengths" not in (plain.path / "report.md").read_text()
+
+
+def test_an_unknown_periods_setting_gets_a_config_error(tmp_path):
+    from tsforecast.exceptions import ConfigError
+    from tsforecast.experiment import run_experiment
+
+    _drifting_csv(tmp_path / "clock.csv")
+    with pytest.raises(ConfigError, match="periods"):
+        run_experiment(_detect_config(tmp_path, "auto"), results_dir=tmp_path / "out", progress=False)

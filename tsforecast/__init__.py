@@ -18,15 +18,16 @@ from .persistence import load_model  # noqa: E402
 from .registry import get_forecaster, list_forecasters  # noqa: E402
 from .registry import class_names as _class_names, load_class as _load_class  # noqa: E402
 from .scaling import Scaler  # noqa: E402
+from .seasonality import detect_periods, use_periods  # noqa: E402
 from .windowing import make_windows, train_val_split  # noqa: E402
 
 __version__ = "0.1.0"
 
 # Exports besides the registered forecaster classes, which come from the registry.
 _EXPORTS = [
-    "BaseForecaster", "Scaler", "backtest", "compare", "diebold_mariano", "exceptions", "get_forecaster",
-    "list_datasets", "list_forecasters", "load_dataset", "load_model", "make_traffic", "make_windows", "metrics",
-    "train_val_split", "tune", "tune_global",
+    "BaseForecaster", "Scaler", "backtest", "compare", "detect_periods", "diebold_mariano", "exceptions",
+    "get_forecaster", "list_datasets", "list_forecasters", "load_dataset", "load_model", "make_traffic",
+    "make_windows", "metrics", "train_val_split", "tune", "tune_global", "use_periods",
 ]
 
 

@@ -8,9 +8,14 @@ cycles without configuration.
 
 from __future__ import annotations
 
+import contextvars
+from contextlib import contextmanager
+
 import pandas as pd
 
 from .exceptions import ParameterError
+
+_MEASURED = contextvars.ContextVar("tsforecast_measured_periods", default=None)
 
 _DAY = pd.Timedelta("1D")
 _WEEK = pd.Timedelta("7D")
@@ -52,17 +57,57 @@ def seasonal_periods_for(freq) -> tuple:
 
 
 def index_periods(index) -> tuple:
-    """:func:`seasonal_periods_for` the frequency of ``index`` (() for a RangeIndex or None)."""
+    """:func:`seasonal_periods_for` the frequency of ``index`` (() for a RangeIndex or None); inside
+    :func:`use_periods`, the periods given there."""
+    measured = _MEASURED.get()
+    if measured is not None:
+        return measured
     return seasonal_periods_for(getattr(index, "freq", None))
 
 
+@contextmanager
+def use_periods(periods):
+    """Within the block, every model takes ``periods`` (e.g. from :func:`detect_periods`) wherever it would
+    take the seasonal periods of its data's frequency: default season lengths, ``"season"`` and
+    ``"long_season"``. ``None`` changes nothing. Parallel backtests and searches carry them to their
+    workers (:func:`carry_periods`)."""
+    if periods is None:
+        yield
+        return
+    token = _MEASURED.set(tuple(int(p) for p in periods))
+    try:
+        yield
+    finally:
+        _MEASURED.reset(token)
+
+
+def carry_periods(fn):
+    """``fn``, run inside the caller's :func:`use_periods` block wherever it is called (a joblib worker
+    process or thread does not inherit the block)."""
+    periods = _MEASURED.get()
+    if periods is None:
+        return fn
+    return _Carried(fn, periods)
+
+
+class _Carried:
+    # A class rather than a closure, so that it pickles for process workers.
+    def __init__(self, fn, periods):
+        self.fn, self.periods = fn, periods
+
+    def __call__(self, *args, **kwargs):
+        with use_periods(self.periods):
+            return self.fn(*args, **kwargs)
+
+
 def resolve_period(value, index, param: str, model: str) -> int:
-    """``value`` if given, else the first seasonal period of ``index``'s frequency.
+    """``value`` if it is a number; ``"season"``/``"long_season"``: the shortest/longest seasonal period of
+    ``index``'s frequency; None: the shortest.
 
     Raises :class:`~tsforecast.exceptions.ParameterError` when none is given
     and the index has no frequency with a natural cycle (e.g. a RangeIndex).
     """
-    if value is not None:
+    if value is not None and value not in SEASON_LAGS:
         return int(value)
     periods = index_periods(index)
     if not periods:
@@ -72,7 +117,7 @@ def resolve_period(value, index, param: str, model: str) -> int:
             f"{model} cannot infer the season length from a series indexed by {what}; pass {param} "
             f"(the season length in steps, e.g. {param}=24 for hourly data with a daily cycle)."
         )
-    return periods[0]
+    return periods[-1] if value == "long_season" else periods[0]
 
 
 SEASON_LAGS = ("season", "long_season")

@@ -28,6 +28,7 @@ from ..base import BaseForecaster, check_choice, check_int
 from ..exceptions import InvalidInputError, NotEnoughDataError, ParameterError
 from ..metrics import METRICS
 from ..multiseries import is_multi, to_series_dict
+from ..seasonality import carry_periods
 from ..validation import check_exog, check_horizon, check_series
 from .conformal import check_coverage, online_halfwidth
 from .results import BacktestResult, GlobalBacktestResult  # noqa: F401 - BacktestResult re-exported
@@ -262,8 +263,8 @@ def backtest(forecaster, y, X=None, initial=0.5, horizon=None, step=1, refit=Fal
     else:
         blocks = [(0 if window == "expanding" else int(b[0]) - initial, int(b[0]), b)
                   for b in np.split(origins, np.arange(every, len(origins), every))]
-    jobs = (delayed(_run_block)(est, series, Xf, start, stop, block, horizon, coverage)
-            for start, stop, block in blocks)
+    run_block = carry_periods(_run_block)  # here: joblib may build the jobs in a thread of its own
+    jobs = (delayed(run_block)(est, series, Xf, start, stop, block, horizon, coverage) for start, stop, block in blocks)
     runner = Parallel(n_jobs=n_jobs, return_as="generator") if n_jobs != 1 and len(blocks) > 1 else None
     results = runner(jobs) if runner is not None else (job[0](*job[1], **job[2]) for job in jobs)
     bar = tqdm(results, total=len(blocks), desc=desc or f"backtest {type(est).__name__}", unit="fit",

@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 from ..base import check_int
 from ..exceptions import InvalidInputError, NotEnoughDataError, ParameterError, TSForecastError
+from ..seasonality import carry_periods
 from ..validation import check_exog, check_horizon, check_series
 from .backtest import (
     GREATER_IS_BETTER,
@@ -278,7 +279,8 @@ def tune(forecaster, y, param_grid, X=None, n_iter=None, initial=0.5, horizon=No
         raise ParameterError("param_grid gives no candidates.")
     options = {"initial": initial, "horizon": horizon, "step": step, "refit": refit, "window": window,
                "seasonal_period": seasonal_period}
-    jobs = (delayed(_evaluate)(est, p, series, Xf, folds, options, metric) for p in candidates)
+    evaluate = carry_periods(_evaluate)  # here: joblib may build the jobs in a thread of its own
+    jobs = (delayed(evaluate)(est, p, series, Xf, folds, options, metric) for p in candidates)
     if n_jobs != 1 and len(candidates) > 1:
         results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
     else:

@@ -39,7 +39,8 @@ TOP_KEYS = {"name", "description", "seed", "dataset", "column", "series", "missi
             "baseline", "datasets", "profiles"}
 RUN_KEYS = {"dataset", "column", "series", "missing", "protocol", "models", "baseline", "description"}
 PROTOCOL_KEYS = {"initial", "train_fraction", "test_size", "horizon", "step", "refit", "window", "metrics", "headline",
-                 "coverage", "seasonal_period", "n_jobs"}
+                 "coverage", "seasonal_period", "n_jobs", "periods"}
+PERIODS = ("frequency", "detect")
 # Keys of a model table the runner reads itself; every other key is a model parameter.
 MODEL_RUNNER_KEYS = {"model", "global", "search"}
 WINDOWS = ("expanding", "sliding")
@@ -174,6 +175,8 @@ def _check_protocol(p, where, context):
         bad("headline", "one of the protocol's metrics")
     if "coverage" in p and not (isinstance(p["coverage"], float) and 0 < p["coverage"] < 1):
         bad("coverage", "a number between 0 and 1 (e.g. 0.9)")
+    if "periods" in p and p["periods"] not in PERIODS:
+        bad("periods", f"one of {PERIODS} (the frequency's season lengths, or measured on the data)")
 
 
 def _param_value(value):

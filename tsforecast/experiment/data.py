@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..exceptions import ConfigError
@@ -100,7 +101,34 @@ def resolve_protocol(protocol: dict, info) -> dict:
         "coverage": protocol.get("coverage"),
         "seasonal_period": protocol.get("seasonal_period", info.seasonal_periods[0] if info is not None else 1),
         "n_jobs": protocol.get("n_jobs", 1),
+        "periods": protocol.get("periods", "frequency"),
     }
+
+
+def measured_periods(y, p: dict):
+    """The season lengths the models of a run take: None (their data's frequency) unless the protocol says
+    ``periods = "detect"``; then :func:`~tsforecast.seasonality.detect_periods` on the first half of the
+    training part, the data before the first cross-validation origin of a search, so that neither a
+    search nor the test part sees what it measured. Over many series, the lengths most series show."""
+    from collections import Counter
+
+    from ..exceptions import NotEnoughDataError
+    from ..seasonality import detect_periods
+
+    if p["periods"] != "detect":
+        return None
+    found = Counter()
+    for s in (y.values() if isinstance(y, dict) else [y]):
+        init = _initial_for(p["initial"], len(s))
+        end = int(np.floor(init * len(s))) if isinstance(init, float) else int(init)
+        try:
+            found[detect_periods(s.iloc[: end // 2].interpolate(limit_direction="both"))] += 1
+        except NotEnoughDataError:
+            continue  # too short to measure: the other series decide
+    if not found:
+        raise ConfigError("periods = \"detect\" needs two cycles of the longest season in the first half of a "
+                          "training part; no series has them. Use periods = \"frequency\".")
+    return max(found, key=found.get)  # the most common; the first seen on a tie
 
 
 def _initial_for(initial, n: int):

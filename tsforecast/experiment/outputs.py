@@ -125,7 +125,7 @@ def _series_summary(y, params, p, n_origins, source, models, baseline, unit=None
         "n_origins": n_origins, "step": p["step"], "horizon": p["horizon"], "refit": p["refit"],
         "window": p["window"], "scaling": scaling_text(models), "metrics": p["metrics"], "headline": p["headline"],
         "seasonal_period": p["seasonal_period"], "coverage": p["coverage"], "baseline": baseline,
-        "unit": unit or _card_unit(y),
+        "unit": unit or _card_unit(y), "periods": params.get("periods"),
     }
 
 

@@ -163,6 +163,10 @@ def protocol_items(summary: dict) -> list:
         every = "every origin" if s["refit"] is True else f"every {s['refit']} origins"
         lines.append(f"**Refit**: {every}, on a{'n expanding' if s['window'] == 'expanding' else ' rolling'} "
                      f"window of the data before the origin.")
+    if s.get("periods"):
+        lines.append(f"**Season lengths**: {', '.join(map(str, s['periods']))} steps, measured on the data "
+                     f"(autocorrelation peak near each season of the frequency, on the first half of the training "
+                     f"part) and taken by every model that takes a season length.")
     lines.append(f"**Scaling**: {s['scaling']}")
     lines.append(f"**Metrics**: {', '.join(s['metrics'])}; headline **{s['headline']}**; "
                  f"MASE scaled by the in-sample seasonal naive error with m = {s['seasonal_period']}.")

@@ -19,6 +19,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..exceptions import ConfigError
+from ..seasonality import use_periods
 from ..shared_fits import shared_fits
 from .config import ExperimentConfig, RunSpec, load_config
 from .data import (  # noqa: F401 - re-exported: loading used to live here
@@ -27,6 +28,7 @@ from .data import (  # noqa: F401 - re-exported: loading used to live here
     _compare_kwargs,
     _initial_for,
     load_run_data,
+    measured_periods,
     resolve_protocol,
 )
 from .outputs import (  # noqa: F401 - re-exported: writing used to live here
@@ -268,9 +270,12 @@ def run_experiment(config=None, *, profile="quick", results_dir="results", seed=
         t0 = time.perf_counter()
         y, info, source = load_run_data(run)
         p = resolve_protocol(run.protocol, info)
+        periods = measured_periods(y, p)
         runner = _run_many if isinstance(y, dict) else _run_single
-        with shared_fits():  # an ensemble's member equal to a model of the run reuses that model's fit
+        # shared_fits: an ensemble's member equal to a model of the run reuses that model's fit.
+        with shared_fits(), use_periods(periods):
             cmp, table, preds, steps, params, n_origins, models = runner(run, y, p, progress)
+        params = {**params, "periods": periods}
         seconds = time.perf_counter() - t0
         table = table.copy()
         table["rank"] = table["rank"].astype("int64")

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..base import BaseForecaster, check_choice, check_int
 from ..exceptions import InvalidInputError, NotEnoughDataError, ParameterError
-from ..seasonality import resolve_period
+from ..seasonality import SEASON_LAGS, resolve_period
 from ..statsmodels_guard import ConvergenceError, convergence_warned, statsmodels_guard
 from .transform import check_transform, forward, inverse
 
@@ -35,11 +35,13 @@ class HoltWintersForecaster(BaseForecaster):
 
     Parameters
     ----------
-    seasonal_periods : int or None
+    seasonal_periods : int, "season", "long_season" or None
         Season length m in steps (24 for hourly data with a daily cycle).
-        None: the first seasonal period of the training index's frequency
-        (:func:`tsforecast.seasonality.seasonal_periods_for`; 24 for hourly,
-        7 for daily data), stored in ``seasonal_periods_``; a series without
+        None or ``"season"``: the first seasonal period of the training index's
+        frequency (:func:`tsforecast.seasonality.seasonal_periods_for`; 24 for
+        hourly, 7 for daily data); ``"long_season"``: the last (a week, 168, for
+        hourly data); inside :func:`tsforecast.seasonality.use_periods`, those
+        periods instead. Stored in ``seasonal_periods_``; a series without
         timestamps then needs it given.
     trend : {"add", None}
     seasonal : {"add", "mul", None}
@@ -113,7 +115,7 @@ class HoltWintersForecaster(BaseForecaster):
         check_choice(self.seasonal, ("add", "mul", None), "seasonal")
         check_choice(self.error, ("add", "mul"), "error")
         check_choice(self.initialization_method, tuple(INIT_ATTEMPTS), "initialization_method")
-        if self.seasonal is not None and self.seasonal_periods is not None:
+        if self.seasonal is not None and self.seasonal_periods is not None and self.seasonal_periods not in SEASON_LAGS:
             check_int(self.seasonal_periods, "seasonal_periods", minimum=2)
         if not isinstance(self.damped_trend, (bool, np.bool_)):
             raise ParameterError(f"damped_trend must be True or False, got {self.damped_trend!r}.")
@@ -128,7 +130,7 @@ class HoltWintersForecaster(BaseForecaster):
         """Season length: fitted, given, or (before fit, frequency unknown) the shortest possible, 2."""
         if hasattr(self, "seasonal_periods_"):
             return self.seasonal_periods_
-        return self.seasonal_periods if self.seasonal_periods is not None else 2
+        return 2 if self.seasonal_periods is None or self.seasonal_periods in SEASON_LAGS else self.seasonal_periods
 
     def _method_min_length(self, method, m):
         if self.seasonal is None:

@@ -4,7 +4,7 @@ import numpy as np
 
 from ..base import BaseForecaster, check_int
 from ..exceptions import NotEnoughDataError
-from ..seasonality import resolve_period
+from ..seasonality import SEASON_LAGS, resolve_period
 
 
 def seasonal_repeat(Y: np.ndarray, m: int, horizon: int) -> np.ndarray:
@@ -18,12 +18,14 @@ class SeasonalNaiveForecaster(BaseForecaster):
 
     Parameters
     ----------
-    m : int or None
+    m : int, "season", "long_season" or None
         Season length in steps (24 for hourly data with a daily cycle).
-        None: the first seasonal period of the training index's frequency
-        (:func:`tsforecast.seasonality.seasonal_periods_for`: 24 for hourly,
-        7 for daily, 12 for monthly data); a series without timestamps then
-        needs ``m``.
+        None or ``"season"``: the first seasonal period of the training index's
+        frequency (:func:`tsforecast.seasonality.seasonal_periods_for`: 24 for
+        hourly, 7 for daily, 12 for monthly data); ``"long_season"``: the last
+        (168, a week, for hourly data); inside
+        :func:`tsforecast.seasonality.use_periods`, those periods instead. A
+        series without timestamps then needs ``m``.
 
     Attributes
     ----------
@@ -35,11 +37,12 @@ class SeasonalNaiveForecaster(BaseForecaster):
         self.m = m
 
     def _check_params(self):
-        if self.m is not None:
+        if self.m is not None and self.m not in SEASON_LAGS:
             check_int(self.m, "m")
 
     def _min_length(self):
-        return getattr(self, "m_", None) or self.m or 1  # m=None: checked again in fit once known
+        # m=None or a season's name: checked again in fit once known
+        return getattr(self, "m_", None) or (1 if self.m is None or self.m in SEASON_LAGS else self.m)
 
     def _fit(self, y, X):
         self.m_ = resolve_period(self.m, self.y_.index, "m", "SeasonalNaiveForecaster")

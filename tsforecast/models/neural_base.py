@@ -281,9 +281,9 @@ class NeuralForecaster(BaseForecaster):
             return None
         if self.seasonal_period is not None:
             return int(self.seasonal_period)
-        from ..seasonality import seasonal_periods_for
+        from ..seasonality import index_periods
 
-        periods = seasonal_periods_for(getattr(index, "freq", None))
+        periods = index_periods(index)
         if not periods:
             raise ParameterError("base='seasonal' needs a season length: pass seasonal_period=m "
                                  "(the series has no frequency with a known season).")
