@@ -161,3 +161,27 @@ def test_an_unknown_periods_setting_gets_a_config_error(tmp_path):
     _drifting_csv(tmp_path / "clock.csv")
     with pytest.raises(ConfigError, match="periods"):
         run_experiment(_detect_config(tmp_path, "auto"), results_dir=tmp_path / "out", progress=False)
+
+
+def test_arima_takes_a_named_season_and_the_measured_one():
+    import warnings
+
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    from tsforecast.seasonality import use_periods
+
+    y = _traffic(700, 165, 165 / 7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with use_periods((24, 165)):
+            ours = tsf.ARIMAForecaster(order=(1, 0, 0), seasonal_order=(0, 1, 0, "long_season"),
+                                       simple_differencing=True).fit(y)
+        weekly = tsf.ARIMAForecaster(order=(1, 0, 0), seasonal_order=(0, 1, 0, "long_season")).fit(y)
+        direct = SARIMAX(y.to_numpy(), order=(1, 0, 0), seasonal_order=(0, 1, 0, 165),
+                         simple_differencing=True).fit(disp=False)
+    assert ours.seasonal_order_ == (0, 1, 0, 165) and weekly.seasonal_order_ == (0, 1, 0, 168)
+    # statsmodels called directly: with simple differencing its forecasts are of the differenced series.
+    changes = direct.forecast(6)
+    np.testing.assert_allclose(ours.predict(6).to_numpy(), y.to_numpy()[-165:-159] + changes, rtol=1e-6)
+    with pytest.raises(ParameterError, match="long_season"):
+        tsf.ARIMAForecaster(seasonal_order=(0, 1, 0, "weekly")).fit(y)

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..base import BaseForecaster, check_choice, check_int
 from ..exceptions import NotEnoughDataError, ParameterError
-from ..seasonality import resolve_period
+from ..seasonality import SEASON_LAGS, resolve_period
 from ..statsmodels_guard import statsmodels_guard
 from .transform import check_transform, forward, inverse
 
@@ -24,12 +24,14 @@ def _is_count(v):
 
 def _check_order(value, name, size, last_may_be_none=False):
     ok = isinstance(value, (tuple, list)) and len(value) == size and all(
-        _is_count(v) or (last_may_be_none and i == size - 1 and v is None) for i, v in enumerate(value)
+        _is_count(v) or (last_may_be_none and i == size - 1 and (v is None or v in SEASON_LAGS))
+        for i, v in enumerate(value)
     )
     if not ok:
-        extra = " (the last may be None: the season length from the data's frequency)" if last_may_be_none else ""
+        extra = (" (the last may be None or \"season\"/\"long_season\": a season length of the data's frequency)"
+                 if last_may_be_none else "")
         raise ParameterError(f"{name} must be a tuple of {size} non-negative integers{extra}, got {value!r}.")
-    return tuple(None if v is None else int(v) for v in value)
+    return tuple(v if v is None or isinstance(v, str) else int(v) for v in value)
 
 
 class ARIMAForecaster(BaseForecaster):
@@ -40,9 +42,10 @@ class ARIMAForecaster(BaseForecaster):
     order : tuple (p, d, q)
     seasonal_order : tuple (P, D, Q, s)
         ``(0, 0, 0, 0)`` for none; ``s`` is the season length in steps, or
-        None for the first seasonal period of the training index's frequency
-        (:func:`tsforecast.seasonality.seasonal_periods_for`: 24 for hourly
-        data), stored in ``seasonal_order_``.
+        None (or ``"season"``) for the first seasonal period of the training
+        index's frequency (:func:`tsforecast.seasonality.seasonal_periods_for`:
+        24 for hourly data), ``"long_season"`` for the last (168), stored in
+        ``seasonal_order_``.
     trend : {None, "n", "c"}
         ``"c"`` adds a constant (a drift when d = 1). Time trends are not
         offered because their forecasts would depend on where a new history
@@ -96,7 +99,7 @@ class ARIMAForecaster(BaseForecaster):
     def _check_params(self):
         _check_order(self.order, "order", 3)
         P, D, Q, s = _check_order(self.seasonal_order, "seasonal_order", 4, last_may_be_none=True)
-        if (P or D or Q) and s is not None and s < 2:
+        if (P or D or Q) and isinstance(s, int) and s < 2:
             raise ParameterError(f"seasonal_order has seasonal terms but season length s={s}; set s >= 2.")
         check_choice(self.trend, (None, "n", "c"), "trend")
         check_transform(self.transform)
@@ -110,11 +113,11 @@ class ARIMAForecaster(BaseForecaster):
         if hasattr(self, "seasonal_order_"):
             return self.seasonal_order_
         P, D, Q, s = self.seasonal_order
-        if s is None and not (P or D or Q):
+        if (s is None or s in SEASON_LAGS) and not (P or D or Q):
             s = 0
-        elif s is None:
+        elif s is None or s in SEASON_LAGS:
             y = getattr(self, "y_", None)
-            s = resolve_period(None, None if y is None else y.index, "seasonal_order's s", "ARIMAForecaster")
+            s = resolve_period(s, None if y is None else y.index, "seasonal_order's s", "ARIMAForecaster")
         return (int(P), int(D), int(Q), int(s))
 
     def _min_length(self, seasonal_order=None):
@@ -122,7 +125,7 @@ class ARIMAForecaster(BaseForecaster):
         if seasonal_order is None:
             seasonal_order = getattr(self, "seasonal_order_", self.seasonal_order)
         P, D, Q, s = seasonal_order
-        if s is None:  # resolved from the frequency in fit, which checks the length again
+        if s is None or s in SEASON_LAGS:  # resolved from the frequency in fit, which checks the length again
             s = 2 if (P or D or Q) else 0
         n_params = p + q + P + Q + (self.trend == "c") + 1
         return d + D * s + max(p + P * s, q + Q * s, 1) + n_params + 1
