@@ -1,9 +1,11 @@
-"""Seasonal periods implied by a time index's frequency.
+"""Seasonal periods: implied by a time index's frequency, or measured on the data.
 
 Models that take a season length (``SeasonalNaiveForecaster(m)``,
 ``HoltWintersForecaster(seasonal_periods)``, ARIMA's ``s``, MSTL) use these
 when the user gives none, so hourly data gets its daily (24) and weekly (168)
-cycles without configuration.
+cycles without configuration. :func:`detect_periods` measures them on a
+training part (a clock that drifts against the index moves them) and
+:func:`use_periods` makes every model take the measured ones.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from __future__ import annotations
 import contextvars
 from contextlib import contextmanager
 
+import numpy as np
 import pandas as pd
 
-from .exceptions import ParameterError
+from .exceptions import MissingValuesError, NotEnoughDataError, ParameterError
 
 _MEASURED = contextvars.ContextVar("tsforecast_measured_periods", default=None)
 
@@ -177,10 +180,6 @@ def detect_periods(y, periods=None, *, tolerance=0.05) -> tuple:
     MissingValuesError
         ``y`` holds missing or infinite values (fill them first).
     """
-    import numpy as np
-
-    from .exceptions import MissingValuesError, NotEnoughDataError
-
     if periods is None:
         periods = index_periods(getattr(y, "index", None))
         if not periods:
