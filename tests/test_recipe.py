@@ -27,6 +27,17 @@ def test_recipe_sets_nothing_per_dataset_but_data_and_protocol():
     tables = list(raw.get("datasets", {}).values()) + list(raw.get("profiles", {}).get("full", {}).get("datasets", {}).values())
     for table in tables:
         assert "models" not in table, table
+        assert "periods" not in table.get("protocol", {}), table  # season lengths: one rule for all
+
+
+@pytest.mark.parametrize("profile", ["quick", "full"])
+def test_every_dataset_measures_its_season_lengths_the_same_way(profile):
+    """Season lengths are measured on every dataset by one rule (periods = "detect"), never set per dataset."""
+    from tsforecast.datasets.catalog import dataset_info
+    from tsforecast.experiment.data import resolve_protocol
+
+    for run in load_config(RECIPE, profile=profile).runs:
+        assert resolve_protocol(run.protocol, dataset_info(run.dataset))["periods"] == "detect", run.label
 
 
 def test_recipe_seasons_and_windows_follow_the_frequency():
