@@ -194,6 +194,11 @@ def test_suite_catches_a_kept_reference():
 def test_suite_catches_global_reseeding():
     with pytest.raises(AssertionError, match="global random"):
         check_global_rng_untouched(_ReseedsNumpy())
+    np.random.seed(0)  # the very state the reseeding fit leaves: still caught, and the caller's state kept
+    with pytest.raises(AssertionError, match="global random"):
+        check_global_rng_untouched(_ReseedsNumpy())
+    expected = np.random.RandomState(0).random_sample()
+    assert np.random.random_sample() == expected
 
 
 def test_suite_catches_a_save_that_deletes_user_files():

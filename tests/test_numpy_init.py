@@ -160,3 +160,22 @@ def test_seed_generator_state_equals_keras_own(seed):
     x = np.ones((4, 5, 2), np.float32)  # and dropout draws from it as from Keras's own generator
     np.testing.assert_array_equal(np.asarray(keras.random.dropout(x, 0.5, seed=gen)),
                                   np.asarray(keras.random.dropout(x, 0.5, seed=keras.random.SeedGenerator(seed_used))))
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_a_loaded_network_equals_keras_own_load_and_still_trains(tmp_path, cell):
+    net = build_rnn(6, 2, 3, 0, cell=cell, units=(8,))
+    net.compile(optimizer="adam", loss="mse")
+    x, y = np.random.default_rng(0).normal(size=(32, 6, 2)).astype("float32"), np.zeros((32, 3), "float32")
+    net.fit(x, y, epochs=1, verbose=0)
+    net.save(tmp_path / "net.keras")
+    ours, theirs = ni.load_network(tmp_path / "net.keras"), keras.saving.load_model(tmp_path / "net.keras")
+    assert [w.path for w in ours.weights] == [w.path for w in theirs.weights]
+    for a, b in zip(ours.weights, theirs.weights):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    np.testing.assert_array_equal(np.asarray(ours.predict_on_batch(x)), np.asarray(theirs.predict_on_batch(x)))
+    assert not keras.src.backend.common.global_state.get_global_attribute("uninitialized_variables")
+    ours.compile(optimizer="adam", loss="mse")  # the training routine compiles afresh: it trains as loaded
+    before = np.asarray(ours.weights[0]).copy()
+    ours.fit(x, y, epochs=1, verbose=0)
+    assert not np.array_equal(before, np.asarray(ours.weights[0]))

@@ -258,9 +258,8 @@ def _read_arrays(path: Path) -> dict:
 def _read_networks(path: Path, n: int) -> list:
     if not n:
         return []
-    import keras
-
     from .nn import layers as _layers, peephole as _peephole  # noqa: F401 - registers custom layers
+    from .nn.numpy_init import load_network
 
     networks = []
     for i in range(n):
@@ -268,7 +267,7 @@ def _read_networks(path: Path, n: int) -> list:
         if not file.is_file():
             raise ModelFileError(f"{file} is missing; the model folder is incomplete, save the model again.")
         try:
-            networks.append(keras.saving.load_model(file, safe_mode=True))
+            networks.append(load_network(file))
         except Exception as exc:  # noqa: BLE001 - keras reports a damaged archive in many ways (even "File not found")
             raise ModelFileError(f"{file} is damaged or truncated ({type(exc).__name__}: {exc}); save the model again.") from None
     return networks

@@ -363,12 +363,21 @@ def _global_rng_states():
 
 def check_global_rng_untouched(est):
     """fit and predict leave numpy's global generator and python's ``random`` as they found them."""
-    before = _global_rng_states()
-    fitted = clone(est).fit(make_series())
-    assert _global_rng_states() == before, \
-        "fit reseeded or drew from the global random generators (numpy.random / random); use a local generator"
-    fitted.predict(3)
-    assert _global_rng_states() == before, "predict touched the global random generators (numpy.random / random)"
+    saved = np.random.get_state(), random.getstate()
+    # Fresh entropy first: had earlier code just seeded the generators with, say, 0, a fit that seeds them
+    # with 0 again would leave them exactly as found and pass unseen.
+    np.random.seed(None)
+    random.seed(None)
+    try:
+        before = _global_rng_states()
+        fitted = clone(est).fit(make_series())
+        assert _global_rng_states() == before, \
+            "fit reseeded or drew from the global random generators (numpy.random / random); use a local generator"
+        fitted.predict(3)
+        assert _global_rng_states() == before, "predict touched the global random generators (numpy.random / random)"
+    finally:
+        np.random.set_state(saved[0])
+        random.setstate(saved[1])
 
 
 DATA_SAFETY_CHECKS = [

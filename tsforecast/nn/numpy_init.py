@@ -165,3 +165,35 @@ def build_optimizer_stateless(net):
     for variable in optimizer.variables:  # values the build assigned, which the scope kept to itself
         if id(variable) in scope.state_mapping:
             variable.assign(scope.state_mapping[id(variable)])
+
+
+def load_network(file):
+    """``keras.saving.load_model(file, safe_mode=True, compile=False)`` with the variables created empty
+    and given their saved values once. Keras otherwise runs every initialiser (an orthogonal draw, a QR in
+    backend ops) before overwriting the result with the saved weights: 0.2-0.3 s for a small LSTM in a
+    new process, paid by every model a batch job loads. Nets train through ``nn.training``, which compiles
+    them afresh, so the saved optimizer is not needed. Anything unexpected loads the usual way (and fails
+    there by name)."""
+    global_state.set_global_attribute(_PENDING, [])
+    net = scope = None
+    try:
+        with keras.StatelessScope(initialize_variables=False) as scope:
+            net = keras.saving.load_model(file, safe_mode=True, compile=False)
+    except Exception:  # noqa: BLE001 - whatever fails here fails again, by name, in the usual load
+        net = None
+    finally:
+        pending = list(global_state.get_global_attribute(_PENDING) or [])
+        global_state.set_global_attribute(_PENDING, [])
+    if net is None:
+        for variable in pending:
+            variable._deferred_initialize()
+        return keras.saving.load_model(file, safe_mode=True, compile=False)
+    rest = []
+    for variable in pending:
+        value = scope.state_mapping.get(id(variable))
+        if value is None:
+            rest.append(variable)  # not in the file (a dropout seed state): its own initial value
+        else:
+            variable._initialize(np.asarray(keras.ops.convert_to_numpy(value)).astype(variable.dtype))
+    _initialize(rest, None)
+    return net
