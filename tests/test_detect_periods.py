@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tsforecast as tsf
-from tsforecast.exceptions import MissingValuesError, NotEnoughDataError, ParameterError
+from tsforecast.exceptions import InvalidInputError, MissingValuesError, NotEnoughDataError, ParameterError
 from tsforecast.seasonality import detect_periods
 
 
@@ -84,6 +84,10 @@ def test_bad_input_gets_named_errors():
         detect_periods(y, tolerance=0.7)
     with pytest.raises(ParameterError, match="min_gain"):
         detect_periods(y, min_gain=-0.1)
+    with pytest.raises(ParameterError, match="tolerance"):
+        detect_periods(y, tolerance=True)
+    with pytest.raises(InvalidInputError, match="numbers"):
+        detect_periods(y.astype(str).radd("n"), periods=[24])
     with pytest.raises(ParameterError, match="at least 2"):
         detect_periods(y, periods=[1])
 

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 import numpy as np
 import pandas as pd
 
-from .exceptions import MissingValuesError, NotEnoughDataError, ParameterError
+from .exceptions import InvalidInputError, MissingValuesError, NotEnoughDataError, ParameterError
 
 _MEASURED = contextvars.ContextVar("tsforecast_measured_periods", default=None)
 
@@ -192,11 +192,14 @@ def detect_periods(y, periods=None, *, tolerance=0.05, min_gain=0.005) -> tuple:
     periods = [int(p) for p in periods]
     if any(p < 2 for p in periods):
         raise ParameterError(f"periods must be at least 2 steps, got {periods}.")
-    if not (isinstance(tolerance, (int, float)) and 0 <= tolerance < 0.5):
+    if isinstance(tolerance, bool) or not (isinstance(tolerance, (int, float)) and 0 <= tolerance < 0.5):
         raise ParameterError(f"tolerance must be a fraction in [0, 0.5), got {tolerance!r}.")
-    if not (isinstance(min_gain, (int, float)) and 0 <= min_gain < 1):
+    if isinstance(min_gain, bool) or not (isinstance(min_gain, (int, float)) and 0 <= min_gain < 1):
         raise ParameterError(f"min_gain must be an autocorrelation difference in [0, 1), got {min_gain!r}.")
-    v = np.asarray(y, dtype=float).ravel()
+    try:
+        v = np.asarray(y, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise InvalidInputError("y must hold numbers; convert it first (e.g. pd.to_numeric(y)).") from None
     if not np.isfinite(v).all():
         raise MissingValuesError("y holds missing or infinite values; fill them (e.g. y.interpolate()) before "
                                  "detecting periods.")
