@@ -87,23 +87,34 @@ def build_network(build):
 def build_stateless(build):
     """:func:`build_network`'s JAX route, on any backend: ``build()`` with uninitialised variables, then
     the values of :func:`draw` (Keras's own initialisers for the others)."""
-    global_state.set_global_attribute(_PENDING, [])
-    net = scope = None
-    try:
-        with keras.StatelessScope(initialize_variables=False) as scope:
-            net = build()
-    except Exception:  # noqa: BLE001 - whatever fails here fails again, by name, in the usual build
-        net = None
-    finally:
-        pending = list(global_state.get_global_attribute(_PENDING) or [])
-        global_state.set_global_attribute(_PENDING, [])
-    if net is None or scope.state_mapping:  # it failed, or assigned weights the scope kept to itself
+    net, assigned, pending = _without_initial_values(build)
+    if net is None or assigned:  # it failed, or assigned weights the scope kept to itself
         for variable in pending:  # e.g. the global seed generator, if the attempt created it: usable again
             variable._deferred_initialize()
         return build()
     rng = np.random.default_rng(np.random.randint(2**31 - 1))
     _initialize(pending, rng, _forget_biases(net))
     return net
+
+
+def _without_initial_values(make):
+    """``make()`` with the variables it creates left uninitialised: ``(result, {id(variable): value it
+    assigned}, those variables)``; ``(None, {}, [])`` when it fails, its variables then usable again."""
+    global_state.set_global_attribute(_PENDING, [])
+    result = scope = None
+    try:
+        with keras.StatelessScope(initialize_variables=False) as scope:
+            result = make()
+    except Exception:  # noqa: BLE001 - whatever fails here fails again, by name, when made the usual way
+        result = None
+    finally:
+        pending = list(global_state.get_global_attribute(_PENDING) or [])
+        global_state.set_global_attribute(_PENDING, [])
+    if result is None:
+        for variable in pending:
+            variable._deferred_initialize()
+        return None, {}, []
+    return result, scope.state_mapping, pending
 
 
 def _initialize(pending, rng, composite=None):
@@ -174,23 +185,13 @@ def load_network(file):
     new process, paid by every model a batch job loads. Nets train through ``nn.training``, which compiles
     them afresh, so the saved optimizer is not needed. Anything unexpected loads the usual way (and fails
     there by name)."""
-    global_state.set_global_attribute(_PENDING, [])
-    net = scope = None
-    try:
-        with keras.StatelessScope(initialize_variables=False) as scope:
-            net = keras.saving.load_model(file, safe_mode=True, compile=False)
-    except Exception:  # noqa: BLE001 - whatever fails here fails again, by name, in the usual load
-        net = None
-    finally:
-        pending = list(global_state.get_global_attribute(_PENDING) or [])
-        global_state.set_global_attribute(_PENDING, [])
+    net, assigned, pending = _without_initial_values(lambda: keras.saving.load_model(file, safe_mode=True,
+                                                                                     compile=False))
     if net is None:
-        for variable in pending:
-            variable._deferred_initialize()
         return keras.saving.load_model(file, safe_mode=True, compile=False)
     rest = []
     for variable in pending:
-        value = scope.state_mapping.get(id(variable))
+        value = assigned.get(id(variable))
         if value is None:
             rest.append(variable)  # not in the file (a dropout seed state): its own initial value
         else:
