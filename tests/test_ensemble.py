@@ -9,7 +9,7 @@ from sklearn.base import clone
 
 from tsforecast import EnsembleForecaster, get_forecaster, load_model
 from tsforecast.exceptions import InvalidInputError, ParameterError
-from tsforecast.models.ensemble_model import inverse_mse_weights, member_specs
+from tsforecast.models.ensemble_model import inverse_mse_weights, member_specs, member_subsets, subset_scores
 from tsforecast.testing import make_series
 
 MEMBERS = (("naive", {}), ("seasonal_naive", {"m": 24}), ("ar", {"lags": 2}))
@@ -303,8 +303,132 @@ def test_many_series_ensemble_saves_loads_and_updates(tmp_path):
 
 def test_many_series_refuses_weighted_and_unknown_series():
     cells = _cells()
-    with pytest.raises(ParameterError, match="over many series use 'mean' or 'median'"):
+    with pytest.raises(ParameterError, match="over many series use 'best_subset', 'mean' or 'median'"):
         EnsembleForecaster(MEMBERS[:2], combine="weighted").fit(cells)
     ens = EnsembleForecaster((("naive", {}), ("ar", {"lags": 2})), combine="mean").fit(cells)
     with pytest.raises(InvalidInputError, match="were not in the fit"):
         ens.predict(y={"z": cells["a"]})
+
+
+# -- best_subset: which members to average, chosen on rolling-origin folds inside the training part -------------
+
+SUBSET_MEMBERS = (("naive", {}), ("seasonal_naive", {"m": 12}), ("ar", {"lags": 2}), ("ar", {"lags": (1, 12)}))
+
+
+def _brute_subset_choice(models, y, H, holdout, n_folds):
+    """Fold loop by hand: fit on everything before each fold, forecast each origin with predict(y=...), then score
+    every subset's equal-weight mean by its MSE over the members' average MSE, mean over folds."""
+    n = len(y)
+    head = n - max(int(np.ceil(holdout * n)), H)
+    folds = np.array_split(np.arange(head, n - H + 1), n_folds)
+    errors = []
+    for fold in folds:
+        per = []
+        for name, params in models:
+            model = get_forecaster(name, **params).fit(y.iloc[: fold[0]])
+            per.append([y.iloc[o : o + H].to_numpy() - model.predict(H, y=y.iloc[:o]).to_numpy() for o in fold])
+        errors.append(np.array(per))
+    scores = {}
+    for r in range(1, len(models) + 1):
+        for subset in __import__("itertools").combinations(range(len(models)), r):
+            total = 0.0
+            for E in errors:
+                mean_error = E[list(subset)].mean(axis=0)
+                total += np.mean(mean_error ** 2) / np.mean([np.mean(E[i] ** 2) for i in range(len(models))])
+            scores[subset] = total / len(errors)
+    return min(scores, key=scores.get), scores
+
+
+def test_best_subset_equals_a_hand_rolling_origin_loop_over_every_subset():
+    y = seasonal(240, period=12, seed=4)
+    ens = EnsembleForecaster(SUBSET_MEMBERS, combine="best_subset", horizon=3, holdout=0.3, n_folds=3).fit(y)
+    best, scores = _brute_subset_choice(SUBSET_MEMBERS, y, 3, 0.3, 3)
+    assert ens.subset_ == best
+    np.testing.assert_allclose(ens.subset_scores_, [scores[s] for s in member_subsets(4)], rtol=1e-9)
+    assert 0 not in ens.subset_ and ens.subset_scores_.min() < ens.subset_scores_[-1]  # no naive; beats the mean of all
+    members = fitted_members(SUBSET_MEMBERS, y)  # refitted on all the data
+    expected = np.mean([members[i].predict(3).to_numpy() for i in best], axis=0)
+    np.testing.assert_allclose(ens.predict().to_numpy(), expected, rtol=1e-12)
+    origins = [100, 180, 236]
+    expected_at = np.mean([members[i].predict_at(y, origins, 3) for i in best], axis=0)
+    np.testing.assert_allclose(ens.predict_at(y, origins, 3), expected_at, rtol=1e-12)
+    assert ens.selection_summary().startswith("averages " + " + ".join(SUBSET_MEMBERS[i][0] for i in best) + ",")
+
+
+def test_subset_scores_equal_the_mse_of_each_mean_computed_directly():
+    rng = np.random.default_rng(0)
+    blocks = [rng.normal(0, s, (3, 40, 4)) for s in (1.0, 5.0)]
+    subsets = member_subsets(3)
+    assert subsets[:3] == [(0,), (1,), (2,)] and subsets[-1] == (0, 1, 2) and len(subsets) == 7
+    direct = [np.mean([np.mean(E[list(c)].mean(axis=0) ** 2) / np.mean(E ** 2) for E in blocks]) for c in subsets]
+    np.testing.assert_allclose(subset_scores(blocks, subsets), direct, rtol=1e-12)
+    with pytest.raises(InvalidInputError, match="non-finite"):
+        subset_scores([np.full((2, 3, 1), np.nan)], member_subsets(2))
+
+
+def test_best_subset_never_sees_data_after_the_training_series():
+    y = seasonal(240, seed=2)
+    a = EnsembleForecaster(SUBSET_MEMBERS, combine="best_subset", horizon=2, holdout=0.3, n_folds=2).fit(y.iloc[:200])
+    bumped = y.copy()
+    bumped.iloc[200:] *= -3.0
+    b = EnsembleForecaster(SUBSET_MEMBERS, combine="best_subset", horizon=2, holdout=0.3, n_folds=2)
+    b.fit(bumped.iloc[:200])
+    assert a.subset_ == b.subset_
+    np.testing.assert_array_equal(a.subset_scores_, b.subset_scores_)
+
+
+def test_best_subset_round_trips_and_needs_folds_of_its_own(tmp_path):
+    y = seasonal(240, period=12)
+    ens = EnsembleForecaster(SUBSET_MEMBERS, combine="best_subset", horizon=3, holdout=0.3, n_folds=2).fit(y)
+    ens.save(tmp_path / "m")
+    loaded = load_model(tmp_path / "m")
+    assert loaded.subset_ == ens.subset_
+    np.testing.assert_array_equal(loaded.subset_scores_, ens.subset_scores_)
+    np.testing.assert_array_equal(loaded.predict(5).to_numpy(), ens.predict(5).to_numpy())
+    with pytest.raises(ParameterError, match="by_lead"):
+        EnsembleForecaster(SUBSET_MEMBERS, combine="best_subset", by_lead=True).fit(y)
+    with pytest.raises(ParameterError, match="n_folds"):
+        EnsembleForecaster(SUBSET_MEMBERS, combine="median", n_folds=2).fit(y)
+
+
+def test_many_series_best_subset_equals_a_hand_loop_with_one_global_fit_per_fold():
+    pytest.importorskip("keras")
+    cells = _cells(90)
+    models = (("ar", {"lags": 3}), ("narx", NARX_SMALL), ("naive", {}))
+    H, n_folds = 3, 2
+    ens = EnsembleForecaster(models, combine="best_subset", horizon=H, holdout=0.25, n_folds=n_folds).fit(cells)
+    errors = {(k, j): [] for k in cells for j in range(n_folds)}
+    folds = {k: np.array_split(np.arange(len(s) - max(int(np.ceil(0.25 * len(s))), H), len(s) - H + 1), n_folds)
+             for k, s in cells.items()}
+    for j in range(n_folds):
+        narx = get_forecaster("narx", **NARX_SMALL).fit({k: s.iloc[: folds[k][j][0]] for k, s in cells.items()})
+        for k, s in cells.items():
+            local = [get_forecaster(name, **params).fit(s.iloc[: folds[k][j][0]]) for name, params in (models[0], models[2])]
+            for i, model in enumerate([local[0], None, local[1]]):
+                pred = [narx.predict(H, y={k: s.iloc[:o]})["forecast"].to_numpy() if model is None
+                        else model.predict(H, y=s.iloc[:o]).to_numpy() for o in folds[k][j]]
+                errors[k, j].append(np.array([s.iloc[o : o + H].to_numpy() for o in folds[k][j]]) - np.array(pred))
+    expected = subset_scores([np.array(e) for e in errors.values()], member_subsets(3))
+    np.testing.assert_allclose(ens.subset_scores_, expected, rtol=1e-4)
+    assert ens.subset_ == member_subsets(3)[int(np.argmin(expected))]
+    got = ens.predict().set_index(["id", "step"])["forecast"]
+    full_narx = get_forecaster("narx", **NARX_SMALL).fit(cells)
+    for k, s in cells.items():
+        parts = {0: get_forecaster("ar", lags=3).fit(s).predict(H).to_numpy(),
+                 1: full_narx.predict(H, y=[k])["forecast"].to_numpy(), 2: np.repeat(s.iloc[-1], H)}
+        np.testing.assert_allclose(got.loc[k].to_numpy(), np.mean([parts[i] for i in ens.subset_], axis=0), rtol=1e-5)
+
+
+def test_a_member_with_its_own_clock_forecasts_through_the_ensemble():
+    # MSTL reads its seasonal phase off the timestamps; inside an ensemble it must still get them, from predict and
+    # from every origin of a backtest (it used to get bare windows and fail).
+    y = seasonal(300, period=12, seed=1)
+    models = (("mstl", {"seasonal_periods": (12,), "lags": 2}), ("holt_winters", {"seasonal_periods": 12}),
+              ("ar", {"lags": 3}))
+    ens = EnsembleForecaster(models, combine="mean", horizon=4).fit(y.iloc[:200])
+    members = fitted_members(models, y.iloc[:200])
+    expected = np.mean([m.predict(4, y=y.iloc[:230]).to_numpy() for m in members], axis=0)
+    np.testing.assert_allclose(ens.predict(4, y=y.iloc[:230]).to_numpy(), expected, rtol=1e-10)
+    origins = [150, 201, 296]
+    brute = np.vstack([np.mean([m.predict(4, y=y.iloc[:o]).to_numpy() for m in members], axis=0) for o in origins])
+    np.testing.assert_allclose(ens.predict_at(y, origins, 4), brute, rtol=1e-9)

@@ -64,16 +64,24 @@ def test_every_dataset_forecasts_a_day_ahead_or_a_week_for_daily_data():
 
 
 @pytest.mark.parametrize("profile", ["quick", "full"])
-def test_the_mean_reuses_the_recipes_own_narx_and_ar(profile):
-    """The ensemble's members are built exactly as the recipe's `narx` and `ar` models (same parameters,
-    seed included), so inside an experiment (tsforecast.shared_fits) the mean trains nothing of its own."""
+def test_the_combinations_members_are_the_recipes_own_models(profile):
+    """Each member of the combination is built exactly as one of the recipe's models, or as a candidate of that
+    model's search (same parameters, seed included), so inside an experiment (tsforecast.shared_fits) its final
+    fit is the model's own, and the combination compares the recipe's models rather than new ones."""
+    from sklearn.model_selection import ParameterGrid
+
     for run in load_config(RECIPE, profile=profile).runs:
-        ensemble = run.models["ar_narx_mean"].build(24)
+        ensemble = run.models["combination"].build(24)
         members = ensemble._build_members()
-        assert [type(m).__name__ for m in members] == ["NARXForecaster", "ARForecaster"]
-        for member, label in zip(members, ("narx", "ar")):
-            assert member.get_params(deep=False) == run.models[label].build(24).get_params(deep=False), (run.label,
-                                                                                                          label)
+        assert [type(m).__name__ for m in members] == ["NARXForecaster", "ARForecaster", "MSTLForecaster",
+                                                       "HoltWintersForecaster", "ARIMAForecaster"]
+        for member, label in zip(members, ("narx", "ar", "mstl", "holt_winters", "arima")):
+            spec = run.models[label]
+            own = spec.build(24)
+            candidates = [own.get_params(deep=False)] + [
+                {**own.get_params(deep=False), **{k: tuple(v) if isinstance(v, list) else v for k, v in c.items()}}
+                for c in (ParameterGrid(spec.search) if spec.search else [])]
+            assert member.get_params(deep=False) in candidates, (run.label, label)
 
 
 def test_recipe_checks_finds_the_scale_where_dm_turns_significant():

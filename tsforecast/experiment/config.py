@@ -180,9 +180,12 @@ def _check_protocol(p, where, context):
 
 
 def _param_value(value):
-    """TOML has no null and no tuples: ``"none"`` means None (also inside arrays), arrays become tuples."""
+    """TOML has no null and no tuples: ``"none"`` means None (also inside arrays and tables, such as an
+    ensemble's members), arrays become tuples."""
     if value == "none":
         return None
+    if isinstance(value, dict):
+        return {k: _param_value(v) for k, v in value.items()}
     return tuple(_param_value(v) for v in value) if isinstance(value, list) else value
 
 

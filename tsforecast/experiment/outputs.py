@@ -164,7 +164,8 @@ def _report(cfg, sections, wall, command, files) -> list:
             blocks += [("heading", 3, "Chosen inside the training part"),
                        ("text", ["Parameters with a `search` table were chosen by rolling-origin cross-validation on "
                                  "the training part only (mean over folds of the headline metric), then refitted on "
-                                 "all of it:"]),
+                                 "all of it; an ensemble that weights or picks its members did so on folds of the "
+                                 "training part inside its own fit:"]),
                        ("list", list(s["selection"]))]
         lines = _ranking_lines(table, s["summary"]["headline"])
         if "dm_pvalue_holm" in table.columns:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 from tqdm.auto import tqdm
 
 from ..exceptions import ConfigError
@@ -92,8 +93,13 @@ class ManySeriesComparison:
 def _run_single(run: RunSpec, y: pd.Series, p: dict, progress: bool):
     from ..evaluation import compare
 
+    from ..evaluation.backtest import _check_initial
+
     kwargs = _compare_kwargs(p, len(y))
     models = {label: _select(spec, y, p, kwargs, progress) for label, spec in run.models.items()}
+    train = y.iloc[: _check_initial(kwargs["initial"], len(y))]
+    for label, model in models.items():
+        _describe_fit_choice(label, model, train)
     cmp = compare(models, y, baseline=run.baseline, progress=progress, **kwargs)
     frames = [bt.predictions.assign(model=name) for name, bt in cmp.backtests.items()]
     steps = {name: bt.metrics.drop(index="all") for name, bt in cmp.backtests.items()}
@@ -117,6 +123,20 @@ def _select(spec, y, p, kwargs, progress):
     model.set_params(**result.best_params_)
     model.selection_ = f"`{spec.label}`: " + result.summary()
     return model
+
+
+def _describe_fit_choice(label, model, train):
+    """For a model that chooses something inside its own fit (an ensemble whose weights or members come from
+    folds of its training data), fit it on the training part and keep what it chose for the report. Inside
+    the run's ``shared_fits`` the backtest then takes this fit instead of fitting again."""
+    from ..models.ensemble_model import CHOSEN_ON_FOLDS
+
+    if getattr(model, "combine", None) not in CHOSEN_ON_FOLDS or not hasattr(model, "selection_summary"):
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        text = clone(model).fit(train).selection_summary()
+    model.selection_ = f"`{label}`: {text}"
 
 
 def _select_global(name, spec, model, series, initials, p, progress):
@@ -176,6 +196,7 @@ def _run_many(run: RunSpec, series: dict, p: dict, progress: bool):
     for name in glob:
         if run.models[name].search:
             _select_global(name, run.models[name], models[name], series, initials, p, progress)
+        _describe_fit_choice(name, models[name], {k: s.iloc[: initials[k]] for k, s in series.items()})
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             bt = backtest_global(models[name], series, initial=initials, horizon=p["horizon"], step=p["step"],

@@ -9,19 +9,22 @@ stores them as JSON.
 
 from __future__ import annotations
 
+import itertools
 import math
 from functools import partial
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.utils.validation import check_is_fitted
 
 from ..base import BaseForecaster, check_choice, check_int
 from ..exceptions import ExogenousError, InvalidInputError, NotEnoughDataError, ParameterError
 from ..persistence import json_tuples
 from ..registry import get_forecaster_class
-from ..windowing import origin_windows
+from ..validation import check_horizon, check_series
 
-COMBINES = ("median", "mean", "weighted")
+COMBINES = ("median", "mean", "weighted", "best_subset")
+CHOSEN_ON_FOLDS = ("weighted", "best_subset")  # combinations whose weights come from rolling-origin folds
 
 
 class _TagLookup:
@@ -95,6 +98,33 @@ def inverse_mse_weights(mse) -> np.ndarray:
     return raw / raw.sum(axis=0)
 
 
+def member_subsets(n_members: int) -> list:
+    """Every non-empty subset of ``range(n_members)`` as a tuple, smallest first (so a tie goes to fewer members)."""
+    return [c for r in range(1, n_members + 1) for c in itertools.combinations(range(n_members), r)]
+
+
+def subset_scores(blocks, subsets) -> np.ndarray:
+    """Score of the equal-weight mean of each of ``subsets`` (tuples of member indices) on ``blocks``.
+
+    ``blocks`` holds one array (n_members, n_origins, horizon) of forecast errors per fold (and per
+    series). In each block the mean's MSE is divided by the members' average MSE there, so no fold or
+    series counts more for its scale; the score is the mean over blocks. The MSE of a mean of forecasts
+    is ``w' G w / N`` with ``G`` the members' error cross-products, so subsets cost no pass over the errors.
+    """
+    W = np.zeros((len(subsets), blocks[0].shape[0]))
+    for i, subset in enumerate(subsets):
+        W[i, list(subset)] = 1.0 / len(subset)
+    scores = np.zeros(len(subsets))
+    for E in blocks:
+        E = np.asarray(E, dtype=np.float64).reshape(E.shape[0], -1)
+        if not np.isfinite(E).all():
+            raise InvalidInputError("a member gave non-finite forecasts on the folds that choose the combination.")
+        G = E @ E.T
+        reference = np.trace(G) / len(G)
+        scores += np.einsum("si,ij,sj->s", W, G, W) / (reference if reference > 0 else 1.0)
+    return scores / len(blocks)
+
+
 class EnsembleForecaster(BaseForecaster):
     """Fit several registered forecasters on one series and combine their forecasts.
 
@@ -105,21 +135,25 @@ class EnsembleForecaster(BaseForecaster):
         ``{"model": name, **params}``, e.g.
         ``(("holt_winters", {"seasonal_periods": 24}), ("ar", {"lags": 24}), ("gru", {"lags": 48}))``.
         Use tuples: a saved model reads its parameters back as tuples.
-    combine : {"median", "mean", "weighted"}
+    combine : {"median", "mean", "weighted", "best_subset"}
         How to combine the members' forecasts per origin and lead time.
         ``"weighted"`` uses weights proportional to 1/MSE, found inside the
         training data: members forecast leads ``1..horizon`` from every origin
         of its last ``holdout`` share, in ``n_folds`` consecutive folds, each
         fitted on all the data before the fold (rolling origin), and are then
-        refitted on all of it.
+        refitted on all of it. ``"best_subset"`` uses the same folds to choose
+        which members to average: of every non-empty subset, the equal-weight
+        mean with the lowest MSE (each fold's MSE relative to the members'
+        average MSE there, mean over folds; over many series, over every
+        series' folds). A tie goes to the smaller subset.
     horizon : int
         Default lead times of ``predict``; also the horizon of the weighting
         holdout, and given to members that have a ``horizon`` parameter and
         do not set one.
     holdout : float in (0, 1)
-        Share of the training series used to find the weights (``"weighted"`` only).
+        Share of the training series used to find the weights (``"weighted"`` and ``"best_subset"``).
     n_folds : int, default 1
-        Folds the holdout is cut into (``"weighted"`` only). The MSE is the mean over folds, so one
+        Folds the holdout is cut into (``"weighted"`` and ``"best_subset"``). The MSE is the mean over folds, so one
         unusual stretch (a holiday) does not decide the weights alone; each fold costs one fit of
         every member.
     by_lead : bool, default False
@@ -136,7 +170,8 @@ class EnsembleForecaster(BaseForecaster):
     Fitted on many series (a dict or a long DataFrame), members that are global
     models (the networks) are fitted once over all series and the others once
     per series; forecasts are combined per series. ``combine="weighted"`` needs
-    one series.
+    one series; ``"best_subset"`` chooses one subset for all series (global
+    members fitted once per fold over every series' data before that fold).
 
     Attributes
     ----------
@@ -144,11 +179,15 @@ class EnsembleForecaster(BaseForecaster):
         The fitted members, in the order of ``models``. Fitted on many series, a
         member fitted per series is a dict ``{id: fitted member}``.
     weights_ : ndarray or None
-        Combination weights (uniform for ``"mean"``, None for ``"median"``); (n_members, horizon)
-        with ``by_lead``.
+        Combination weights (uniform for ``"mean"``, ``1/k`` on the ``k`` chosen members and 0
+        elsewhere for ``"best_subset"``, None for ``"median"``); (n_members, horizon) with ``by_lead``.
     holdout_mse_ : ndarray or None
         Each member's MSE on the weighting holdout, mean over folds (``"weighted"`` only); per lead
         time with ``by_lead``.
+    subset_ : tuple of int or None
+        The members averaged (``"best_subset"`` only).
+    subset_scores_ : ndarray or None
+        The score of every subset, in the order of :func:`member_subsets` (``"best_subset"`` only).
     """
 
     # "stochastic": a class-level guess; an instance reports its members' tags. "global": fitted on many
@@ -186,8 +225,11 @@ class EnsembleForecaster(BaseForecaster):
         check_int(self.n_folds, "n_folds")
         if not isinstance(self.by_lead, (bool, np.bool_)):
             raise ParameterError(f"by_lead must be True or False, got {self.by_lead!r}.")
-        if (self.n_folds != 1 or self.by_lead) and self.combine != "weighted":
-            raise ParameterError(f"n_folds and by_lead choose weights; they need combine='weighted', not "
+        if self.n_folds != 1 and self.combine not in CHOSEN_ON_FOLDS:
+            raise ParameterError(f"n_folds cuts the holdout that chooses the combination; it needs combine="
+                                 f"'weighted' or 'best_subset', not {self.combine!r}.")
+        if self.by_lead and self.combine != "weighted":
+            raise ParameterError(f"by_lead chooses weights per lead time; it needs combine='weighted', not "
                                  f"{self.combine!r}.")
         if self.seed is not None:
             check_int(self.seed, "seed", minimum=0)
@@ -219,7 +261,7 @@ class EnsembleForecaster(BaseForecaster):
 
     def _min_length(self):
         need = max(m._min_length() for m in self._build_members())
-        if self.combine != "weighted":
+        if self.combine not in CHOSEN_ON_FOLDS:
             return need
         n, H = need + int(self.horizon), int(self.horizon)
         # A few steps: the head grows by about (1 - holdout) per point; each fold needs an origin.
@@ -235,55 +277,112 @@ class EnsembleForecaster(BaseForecaster):
     def _fit(self, y, X):
         series = self.y_  # members get the validated pandas series (their own fit re-checks it cheaply)
         members = self._build_members()
-        self.holdout_mse_ = None
-        if self.combine == "weighted":
-            self.holdout_mse_ = self._holdout_mse(members, series)
-            self.weights_ = inverse_mse_weights(self.holdout_mse_)
-        elif self.combine == "mean":
-            self.weights_ = np.full(len(members), 1.0 / len(members))
-        else:
-            self.weights_ = None
+        self._choose(members, {"0": series}, set())
         self.members_ = [m.fit(series) for m in members]
         lengths = [m.context_length_ for m in self.members_]
         self.context_length_ = None if any(L is None for L in lengths) else max(lengths)
 
-    def _holdout_mse(self, members, series) -> np.ndarray:
-        """Each member's MSE (per lead with ``by_lead``) over the holdout's folds, mean over folds.
+    def _choose(self, members, series: dict, global_members: set):
+        """Set ``weights_`` (and what chose them) for the combine rule; folds only for the rules that need them."""
+        M = len(members)
+        self.holdout_mse_ = self.subset_ = self.subset_scores_ = None
+        if self.combine == "median":
+            self.weights_ = None
+        elif self.combine == "mean":
+            self.weights_ = np.full(M, 1.0 / M)
+        elif self.combine == "weighted":
+            blocks = self._fold_errors(members, series, global_members)
+            mse = np.mean([np.mean(np.square(E), axis=1) for E in blocks], axis=0)  # (members, leads)
+            self.holdout_mse_ = mse if self.by_lead else mse.mean(axis=1)
+            self.weights_ = inverse_mse_weights(self.holdout_mse_)
+        else:
+            subsets = member_subsets(M)
+            self.subset_scores_ = subset_scores(self._fold_errors(members, series, global_members), subsets)
+            self.subset_ = subsets[int(np.argmin(self.subset_scores_))]
+            self.weights_ = np.zeros(M)
+            self.weights_[list(self.subset_)] = 1.0 / len(self.subset_)
 
-        Fold ``k`` fits on everything before its first origin and forecasts every origin of its
-        block (``tsforecast.evaluation.tune.fold_origins``), so nothing after an origin is seen.
+    def _fold_errors(self, members, series: dict, global_members: set) -> list:
+        """Forecast errors (n_members, n_origins, horizon) of every fold of every series.
+
+        Series ``k``'s holdout (its last ``holdout`` share) is cut into ``n_folds`` blocks of origins
+        (:func:`~tsforecast.evaluation.tune.fold_origins`); in fold ``j`` each member is fitted on the
+        data before the block's first origin and forecasts every origin of the block, so nothing after
+        an origin is seen. Members in ``global_members`` are fitted once per fold over all series.
         """
-        from ..evaluation.backtest import backtest
+        from ..evaluation.backtest import backtest, backtest_global
         from ..evaluation.tune import fold_origins
 
-        H = int(self.horizon)
-        folds = fold_origins(len(series), self._head_length(len(series)), H, 1, int(self.n_folds))
-        mse = np.zeros((len(members), len(folds), H))
-        for j, origins in enumerate(folds):
-            first, stop = int(origins[0]), int(origins[-1]) + H
-            for i, m in enumerate(members):
-                errors = backtest(clone(m), series.iloc[:stop], initial=first, horizon=H, metrics=("rmse",)).errors
-                mse[i, j] = np.mean(np.asarray(errors, dtype=np.float64) ** 2, axis=0)
-        mse = mse.mean(axis=1)
-        return mse if self.by_lead else mse.mean(axis=1)
+        H, n_folds = int(self.horizon), int(self.n_folds)
+        folds = {k: fold_origins(len(s), self._head_length(len(s)), H, 1, n_folds) for k, s in series.items()}
+        blocks = {(k, j): [] for k in series for j in range(n_folds)}
+        for i, m in enumerate(members):
+            for j in range(n_folds):
+                if i in global_members:
+                    data = {k: s.iloc[: int(folds[k][j][-1]) + H] for k, s in series.items()}
+                    res = backtest_global(clone(m), data, initial={k: int(folds[k][j][0]) for k in series},
+                                          horizon=H, metrics=("rmse",))
+                    for k in series:
+                        blocks[k, j].append(res.errors[k])
+                    continue
+                for k, s in series.items():
+                    first, stop = int(folds[k][j][0]), int(folds[k][j][-1]) + H
+                    blocks[k, j].append(backtest(clone(m), s.iloc[:stop], initial=first, horizon=H,
+                                                 metrics=("rmse",)).errors)
+        return [np.stack([np.asarray(e, dtype=np.float64) for e in b]) for b in blocks.values()]
+
+    def selection_summary(self):
+        """What the folds chose, in a sentence (None for rules that choose nothing)."""
+        if self.combine not in CHOSEN_ON_FOLDS:
+            return None
+        names = [name for name, _ in member_specs(self.models)]
+        where = (f"{self.n_folds} rolling-origin fold(s) over the last {self.holdout:.0%} of the training part, "
+                 f"leads 1..{self.horizon}")
+        if self.combine == "weighted":
+            w = np.atleast_2d(np.asarray(self.weights_).T).mean(axis=0) if self.by_lead else self.weights_
+            return f"weights 1/MSE on {where}: " + ", ".join(f"{n} {v:.3f}" for n, v in zip(names, w))
+        subsets = member_subsets(len(names))
+        score = dict(zip(subsets, self.subset_scores_))
+        alone = ", ".join(f"{names[i]} {score[(i,)]:.4f}" for i in range(len(names)))
+        return (f"averages {' + '.join(names[i] for i in self.subset_)}, the subset of members whose equal-weight "
+                f"mean had the lowest MSE on {where} (relative to the members' average MSE: "
+                f"{score[self.subset_]:.4f}; the mean of all {score[subsets[-1]]:.4f}; each alone: {alone}).")
 
     # -- predict ------------------------------------------------------------------
-    def _predict(self, Y, XH, XF, horizon):
-        F = np.stack([m._predict(Y if m.context_length_ is None else Y[:, -m.context_length_:], None, None, horizon)
-                      for m in self.members_])
-        return combine_forecasts(F, self.combine, self.weights_)
+    def _active(self) -> list:
+        """Indices of the members whose forecasts enter the combination (a zero weight on every lead: out)."""
+        if self.weights_ is None:
+            return list(range(len(self.members_)))
+        w = np.asarray(self.weights_).reshape(len(self.members_), -1)
+        return [i for i in range(len(self.members_)) if np.any(w[i] != 0)]
 
-    def _predict_origins(self, values, Xv, origins, n_fut, horizon):
-        # Each member forecasts all origins in one batch: whole-history members through their own
-        # _predict_origins (state-space filters run once), fixed-context members through sliding windows.
-        F = []
-        for m in self.members_:
-            L = m.context_length_
-            if L is None:
-                F.append(m._predict_origins(values, None, origins, 0, horizon))
-            else:
-                F.append(m._predict(origin_windows(values, L, origins), None, None, horizon))
-        return combine_forecasts(np.stack(F), self.combine, self.weights_)
+    def _combine(self, F, active) -> np.ndarray:
+        return combine_forecasts(F, self.combine, None if self.weights_ is None else np.asarray(self.weights_)[active])
+
+    def _prepare_origin(self, history, X, y_given, horizon):
+        # Each member prepares its own inputs from the history (its context, its clock: MSTL's phase), carried in
+        # the XH slot; Y is only the history's last point, which sizes the batch.
+        if X is not None:
+            raise ExogenousError("the ensemble takes no X; do not pass X to predict.")
+        Y, _, _, fut_idx = super()._prepare_origin(history.iloc[-1:], None, y_given, horizon)
+        inputs = [self.members_[i]._prepare_origin(history, None, y_given, horizon)[:3] for i in self._active()]
+        return Y, inputs, None, fut_idx
+
+    def _predict(self, Y, XH, XF, horizon):
+        active = self._active()
+        return self._combine(np.stack([self.members_[i]._checked_predict(*inputs, horizon)
+                                       for i, inputs in zip(active, XH)]), active)
+
+    def predict_at(self, y, origins, horizon, X=None) -> np.ndarray:
+        """Forecasts (n_origins, horizon) from many origins of ``y``: each member forecasts every origin in
+        its own batched way (fixed-context members through sliding windows, whole-history ones through
+        their filters), then the forecasts are combined. See :meth:`tsforecast.base.BaseForecaster.predict_at`."""
+        check_is_fitted(self, "context_length_")
+        if X is not None:
+            raise ExogenousError("the ensemble takes no X; drop X.")
+        series, horizon = check_series(y, "y"), check_horizon(horizon)
+        active = self._active()
+        return self._combine(np.stack([self.members_[i].predict_at(series, origins, horizon) for i in active]), active)
 
     # -- many series ----------------------------------------------------------------
     def _fit_global(self, series, Xs):
@@ -291,7 +390,7 @@ class EnsembleForecaster(BaseForecaster):
             raise ExogenousError("an ensemble over many series takes no X yet; drop X.")
         if self.combine == "weighted":
             raise ParameterError("combine='weighted' chooses weights on one series; over many series use "
-                                 "'mean' or 'median'.")
+                                 "'best_subset', 'mean' or 'median'.")
         members = self._build_members()
         short = [k for k, s in series.items() if len(s) < self._min_length()]
         if short:
@@ -299,8 +398,7 @@ class EnsembleForecaster(BaseForecaster):
                                      f"members need; drop them or use smaller lags.")
         self.is_global_, self.ids_, self.series_, self.X_series_ = True, list(series), series, None
         self.exog_columns_ = None
-        self.weights_ = np.full(len(members), 1.0 / len(members)) if self.combine == "mean" else None
-        self.holdout_mse_ = None
+        self._choose(members, series, {i for i, m in enumerate(members) if m.get_tag("global")})
         self.members_ = [m.fit(series) if m.get_tag("global") else {k: clone(m).fit(s) for k, s in series.items()}
                          for m in members]
         self.context_length_ = None
@@ -308,13 +406,13 @@ class EnsembleForecaster(BaseForecaster):
     def forecast_origins(self, series: dict, origins: dict, horizon: int) -> dict:
         """Forecasts (n_origins, horizon) from ``origins[k]`` of every series ``k``, each member batched:
         global members in one call, per-series members through their ``predict_at``."""
-        F = []
-        for m in self.members_:
+        F, active = [], self._active()
+        for m in (self.members_[i] for i in active):
             if isinstance(m, dict):
                 F.append({k: m[k].predict_at(s, origins[k], horizon) for k, s in series.items()})
             else:
                 F.append(m.forecast_origins(series, origins, horizon))
-        return {k: combine_forecasts(np.stack([f[k] for f in F]), self.combine, self.weights_) for k in series}
+        return {k: self._combine(np.stack([f[k] for f in F]), active) for k in series}
 
     def _predict_global(self, horizon, X, y):
         from ..multiseries import is_multi, long_to_dict, stacked_forecasts_to_long
@@ -359,6 +457,9 @@ class EnsembleForecaster(BaseForecaster):
             arrays["weights"] = self.weights_
         if self.holdout_mse_ is not None:
             arrays["holdout_mse"] = self.holdout_mse_
+        if self.subset_scores_ is not None:
+            arrays["subset_scores"] = self.subset_scores_
+            meta["subset"] = list(self.subset_)
         return meta, arrays, networks
 
     def _set_state(self, meta, arrays, networks):
@@ -387,6 +488,8 @@ class EnsembleForecaster(BaseForecaster):
         self.members_ = members
         self.weights_ = arrays.get("weights")
         self.holdout_mse_ = arrays.get("holdout_mse")
+        self.subset_scores_ = arrays.get("subset_scores")
+        self.subset_ = tuple(meta["subset"]) if "subset" in meta else None
 
     @classmethod
     def _test_params(cls):
