@@ -289,7 +289,8 @@ def test_global_lstm_same_forecasts_from_dict_long_and_one_series_at_a_time(diff
     interleaved = m.predict(4, y=long.sample(frac=1, random_state=0).sort_values("timestamp", kind="stable"))
     one_at_a_time = pd.concat([m.predict(4, y={k: s}) for k, s in new.items()], ignore_index=True)
     assert from_dict["timestamp"].dtype == "datetime64[ns]" and from_dict["step"].dtype == np.int64
-    pd.testing.assert_frame_equal(from_dict, one_at_a_time, check_exact=True)
+    # One series per call runs the network on a batch of one: BLAS may sum in another order (float32).
+    pd.testing.assert_frame_equal(from_dict, one_at_a_time, check_exact=False, rtol=1e-6)
     pd.testing.assert_frame_equal(from_long, from_dict, check_exact=True)
     assert interleaved["id"].unique().tolist() != list(new)  # ids in order of first appearance
     pd.testing.assert_frame_equal(interleaved.sort_values(["id", "step"]).reset_index(drop=True),
@@ -356,3 +357,55 @@ def test_group_long_equals_a_loop_over_rows_whether_or_not_ids_are_contiguous(id
     assert keys == list(rows)
     for i, key in enumerate(keys):
         np.testing.assert_array_equal(vals.to_numpy()[offsets[i]:offsets[i + 1]], rows[key])
+
+
+@pytest.mark.parametrize("positional", [False, True])
+@pytest.mark.parametrize("dtype", ["str", "object"])
+def test_from_long_flags_a_bad_row_anywhere_as_check_series_does(positional, dtype, monkeypatch):
+    """Every row of a sorted long frame (series of 1 to 5 rows, the first and last ones included) made bad in
+    turn, by a missing value or an irregular step: from_long raises what one check_series per series raises
+    (or accepts the frame when that does), whatever row of a series, or series of the frame, it lands in; and
+    only the bad series leaves the vectorised path."""
+    import tsforecast.panel as panel_module
+
+    checked = []
+    original = panel_module._checked
+    monkeypatch.setattr(panel_module, "_checked", lambda s, *a: checked.append(s.name) or original(s, *a))
+    lengths = [1, 4, 2, 5, 3, 1] if positional else [3, 4, 5, 3]
+    parts = []
+    for i, n in enumerate(lengths):
+        stamps = (np.arange(n, dtype=np.int64) + 10 * i if positional
+                  else pd.date_range(f"2020-01-0{i + 1}", periods=n, freq="h").to_numpy())
+        parts.append((f"s{i}", stamps, np.arange(n, dtype=float) + i))
+    rows = sum(lengths)
+    for row in range(rows):
+        for how in ("nan", "step"):
+            broken, seen = [], 0
+            for key, t, v in parts:
+                t, v = t.copy(), v.copy()
+                j = row - seen
+                if 0 <= j < len(t):
+                    if how == "nan":
+                        v[j] = np.nan
+                    else:
+                        t[j:] = t[j:] + (3 if positional else np.timedelta64(3, "h"))  # one longer step before j
+                broken.append((key, t, v))
+                seen += len(t)
+            long = pd.concat([pd.DataFrame({"id": [key] * len(t), "timestamp": t, "value": v})
+                              for key, t, v in broken], ignore_index=True).astype({"id": dtype})
+            truth, bad = None, []
+            for key, t, v in broken:
+                try:
+                    check_series(pd.Series(v, index=pd.Index(t), name=key), f"series {key!r}")
+                except InvalidInputError as exc:
+                    truth, bad = exc, [key]
+                    break
+            checked.clear()
+            if truth is None:
+                panel = Panel.from_long(long)
+                np.testing.assert_array_equal(panel.lengths, lengths)
+            else:
+                with pytest.raises(InvalidInputError) as got:
+                    Panel.from_long(long)
+                assert type(got.value) is type(truth) and str(got.value) == str(truth), (row, how)
+            assert checked == bad, (row, how)

@@ -108,18 +108,20 @@ class Panel:
             values = vals.to_numpy().astype(np.float64, copy=False)
             datetimes = t_dtype.kind == "M"
             t = ts.to_numpy().view(np.int64) if datetimes else ts.to_numpy().astype(np.int64, copy=False)
-            seg = np.repeat(np.arange(n), lengths)  # series of each row
             bad_row = ~np.isfinite(values)  # NaN and inf: check_series decides (raise or interpolate)
             if datetimes:
                 bad_row |= t == _NAT
             d = np.diff(t)
             first = np.minimum(offsets[:-1], max(len(d) - 1, 0))
             step = np.where(lengths >= 2, d[first] if len(d) else 0, 1)
-            inner = np.ones(len(d), dtype=bool)
-            inner[offsets[1:-1] - 1] = False  # a diff across two series says nothing
-            bad_diff = inner & (d != step[seg[:-1]])
-            n_bad = np.bincount(seg[bad_row], minlength=n) + np.bincount(seg[:-1][bad_diff], minlength=n)
-            ok = n_bad == 0
+            # Row r > 0 is also bad when its step from row r - 1 is not its series' step; a series' first
+            # row has no step of its own (the diff before it crosses two series).
+            off_step = np.empty(len(t), dtype=bool)
+            np.not_equal(d, np.repeat(step, lengths)[1:], out=off_step[1:])
+            off_step[offsets[:-1]] = False
+            bad_row |= off_step
+            # Every series has a row (group_long), so each reduceat segment is a whole series.
+            ok = ~np.logical_or.reduceat(bad_row, offsets[:-1])
             last = t[offsets[1:] - 1]
             if datetimes:
                 # check_index needs 3 points to call a step regular; shorter series get its error.
@@ -291,8 +293,10 @@ def _contiguous_ids(ids: pd.Series):
     keys = ids.iloc[starts]
     if keys.isna().any() or not keys.is_unique:
         return None
-    _check_unique_ids(keys.tolist(), [str(k) for k in keys])
-    return keys.tolist(), np.r_[starts, len(ids)].astype(np.int64)
+    keys = keys.tolist()
+    if not isinstance(ids.dtype, pd.StringDtype):  # a string column's distinct ids are distinct texts already
+        _check_unique_ids(keys, [str(k) for k in keys])
+    return keys, np.r_[starts, len(ids)].astype(np.int64)
 
 
 def _timestamps_values(ts, vals, keys, offsets):

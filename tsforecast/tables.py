@@ -132,11 +132,16 @@ def iter_frames(path, rows: int, *, columns=None, text=TEXT_COLUMNS, categorical
             import pyarrow.parquet as pq
 
             schema = pq.read_schema(path)
-            as_dict = [c for c in categorical if c in schema.names
-                       and (pa.types.is_string(schema.field(c).type) or pa.types.is_large_string(schema.field(c).type))]
-            pf = pq.ParquetFile(path, read_dictionary=as_dict or None)
+            strings = [c for c in schema.names
+                       if pa.types.is_string(schema.field(c).type) or pa.types.is_large_string(schema.field(c).type)]
+            as_dict = [c for c in categorical if c in strings]
+            # An id repeats on every row of its series: read as a dictionary and then decoded, its text is
+            # built once per distinct id instead of once per row (a third of the time of a plain read).
+            decode = [c for c in strings if c not in as_dict and str(c).strip().lower() in ID_COLUMNS
+                      and (columns is None or c in columns)]
+            pf = pq.ParquetFile(path, read_dictionary=(as_dict + decode) or None)
             for batch in pf.iter_batches(batch_size=rows, columns=columns):
-                yield _ids_as_text(batch.to_pandas())
+                yield _ids_as_text((_decoded(batch, decode) if decode else batch).to_pandas())
             return
         header = read_header(path)
         for frame in pd.read_csv(path, chunksize=rows, usecols=columns, **_csv_options(header, text)):
@@ -144,6 +149,21 @@ def iter_frames(path, rows: int, *, columns=None, text=TEXT_COLUMNS, categorical
                 if c in frame.columns:
                     frame[c] = frame[c].astype("category")
             yield frame
+
+
+def _decoded(batch, names):
+    """``batch`` (a pyarrow RecordBatch) with its dictionary columns ``names`` decoded to their values' type;
+    the schema's metadata (pandas' own) is kept."""
+    import pyarrow as pa
+
+    arrays, fields = [], []
+    for field, array in zip(batch.schema, batch.columns):
+        if field.name in names:
+            array = array.dictionary_decode()
+            field = field.with_type(array.type)
+        arrays.append(array)
+        fields.append(field)
+    return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields, metadata=batch.schema.metadata))
 
 
 def blank(frame: pd.DataFrame) -> pd.DataFrame:

@@ -348,9 +348,38 @@ def _task(job, index, chunk, future):
 
 
 # -- execution back ends -------------------------------------------------------------
-def _inline(job, chunks):
+def _inline(job, chunks, loading=None):
     for chunk in _read_ahead(chunks):
+        _settle(loading)  # the first chunk was read while the model loaded
+        loading = None
         yield _task(job, *chunk)
+
+
+def _load_ahead(job, backend):
+    """Start loading the job's saved model in a thread, so that it overlaps the id scan and the first read;
+    returns the load's future, or None when this process will not use the model (worker back ends) or has
+    it cached already.
+
+    The thread only fills the cache of :func:`saved_model`: a load that fails there is done again (and
+    fails again, by name) where the job would have loaded the model anyway, so the job's errors, and
+    their order, are those of a job without it.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    if not job.saved_model or backend is not _inline or (str(job.model), job.model_digest) in _MODELS:
+        return None
+    pool = ThreadPoolExecutor(1, thread_name_prefix="tsforecast-load")
+    loading = pool.submit(saved_model, job.model, job.model_digest)
+    pool.shutdown(wait=False)  # its one thread ends when the load does
+    return loading
+
+
+def _settle(loading):
+    """Wait for a load started by :func:`_load_ahead` (its error, if any, is raised by the next load)."""
+    if loading is not None:
+        from concurrent.futures import wait
+
+        wait([loading])
 
 
 def _read_ahead(chunks):
@@ -629,6 +658,16 @@ def run_batch(job, *, progress=True, **overrides) -> BatchSummary:
     job = load_job(job, **overrides)
     # Before the pass over the input: a bad output or models folder is known at once, not after the work.
     check_output_dir(job.output, _is_batch_output, "batch output folder")
+    backend = _dask if (job.scheduler or job.cluster) else _processes if job.n_jobs > 1 else _inline
+    loading = _load_ahead(job, backend)
+    try:
+        return _run(job, t0, backend, loading, progress)
+    finally:
+        _settle(loading)  # no load goes on in the background after the job
+
+
+def _run(job, t0, backend, loading, progress) -> BatchSummary:
+    """:func:`run_batch` once the job is loaded, its ``backend`` chosen and its saved model ``loading``."""
     store = None if job.save_models is None else ModelStore.open(job)
     files = table_files(job.input)
     say(progress, f"scanning the ids of {len(files)} input file(s)")
@@ -648,8 +687,8 @@ def run_batch(job, *, progress=True, **overrides) -> BatchSummary:
         run.prepare(files, future, resuming=bool(done))
         results = ((i, len(ids), *run.forecast(ids)) for i, ids in _id_chunks(order, job.chunk_size, done))
     else:
-        backend = _dask if (job.scheduler or job.cluster) else _processes if job.n_jobs > 1 else _inline
-        results = backend(job, _chunks(files, job.chunk_size, done, job.exog, future))
+        chunks = _chunks(files, job.chunk_size, done, job.exog, future)
+        results = _inline(job, chunks, loading) if backend is _inline else backend(job, chunks)
     say(progress, f"forecasting {n_series - sum(sizes[i] for i in done)} series in {n_chunks - len(done)} chunk(s)")
     bar = ChunkProgress(n_series, sum(sizes[i] for i in done), progress)
     neural = not job.saved_model and get_forecaster_class(job.model).get_tag("neural")
