@@ -1,6 +1,7 @@
 """Season lengths measured on the data (tsforecast.seasonality.detect_periods)."""
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -47,8 +48,8 @@ def test_a_drifting_clock_is_found_and_an_exact_one_is_kept():
     assert detect_periods(_traffic(900, 165, 165 / 7).to_numpy(), periods=[168]) == (165,)
 
 
-@pytest.mark.skipif(not os.environ.get("TSFORECAST_DATA_DIR"),
-                    reason="TSFORECAST_DATA_DIR is not set (point it at the shared real-data folder)")
+@pytest.mark.skipif(not (Path(os.environ.get("TSFORECAST_DATA_DIR", "/nonexistent")) / "cortez2012_A1H.csv").exists(),
+                    reason="cortez2012_A1H.csv is not in TSFORECAST_DATA_DIR (point it at the shared real-data folder)")
 def test_the_cortez_link_clock():
     y = tsf.load_dataset("cortez_a1h").data
     train = y.iloc[: len(y) * 2 // 3]
