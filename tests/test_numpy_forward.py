@@ -94,6 +94,16 @@ def test_gru_without_reset_after_and_the_check_can_fail():
                                    atol=1e-5)
 
 
+@pytest.mark.parametrize("activation,gate", [("tanh", "sigmoid"), ("relu", "sigmoid"), ("tanh", "tanh"),
+                                             ("linear", "sigmoid")])
+def test_lstm_activations_equal_keras(activation, gate):
+    # The default pair (tanh, sigmoid) runs a fused step; the others run the general one.
+    inp = keras.Input((6, 2))
+    lstm = keras.layers.LSTM(5, activation=activation, recurrent_activation=gate, return_sequences=True)
+    net = _randomise(keras.Model(inp, keras.layers.Dense(3)(lstm(inp))), 5)
+    _assert_same(net, _inputs(net, 9, 5))
+
+
 def test_weights_are_read_at_each_call():
     net = _randomise(build_rnn(4, 1, 2, 0, cell="gru", units=(3,)), 0)
     x = _inputs(net, 3, 0)
