@@ -1,5 +1,6 @@
 """Stateful recurrent training with truncated BPTT: streams, state carried across chunks, forecasts."""
 
+import keras
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -8,7 +9,7 @@ from hypothesis import strategies as st
 import tsforecast as tsf
 from tsforecast.exceptions import InvalidInputError, ParameterError
 from tsforecast.nn.rnn import build_stateful_rnn
-from tsforecast.nn.streams import StreamBatches, stream_layout
+from tsforecast.nn.streams import StreamBatches, carried_states, stream_layout
 from tsforecast.testing import check_forecaster, check_shortest_series, make_series
 
 FAST = dict(lags=6, horizon=2, units=4, epochs=2, batch_size=8, patience=1, stateful=True)
@@ -65,12 +66,39 @@ def test_state_carried_across_chunks_equals_one_pass_over_the_series(cell):
     twin = build_stateful_rnn(3, 2, cell=cell, units=5, rows=2)
     whole = build_stateful_rnn(3, 2, cell=cell, units=5, rows=None)
     whole.set_weights(twin.get_weights())
-    chunks = np.concatenate([np.asarray(twin.predict_on_batch(x[:, i : i + 6])) for i in range(0, 24, 6)], axis=1)
-    np.testing.assert_allclose(chunks, np.asarray(whole.predict_on_batch(x)), rtol=1e-5, atol=1e-5)
-    for layer in twin.layers:
-        if getattr(layer, "stateful", False):
-            layer.reset_state()
-    np.testing.assert_allclose(np.asarray(twin.predict_on_batch(x[:, :6])), chunks[:, :6], rtol=1e-5, atol=1e-5)
+    n_weights = len(twin.get_weights())
+    with carried_states(twin):  # as training runs it (on JAX Keras alone would restart every call from zero)
+        chunks = np.concatenate([np.asarray(twin.predict_on_batch(x[:, i : i + 6])) for i in range(0, 24, 6)],
+                                axis=1)
+        np.testing.assert_allclose(chunks, np.asarray(whole.predict_on_batch(x)), rtol=1e-5, atol=1e-5)
+        for layer in twin.layers:
+            if getattr(layer, "stateful", False):
+                layer.reset_state()
+        np.testing.assert_allclose(np.asarray(twin.predict_on_batch(x[:, :6])), chunks[:, :6], rtol=1e-5, atol=1e-5)
+    assert len(twin.get_weights()) == n_weights  # the twin's weights match its streaming network's again
+
+
+def test_training_carries_the_state_from_batch_to_batch():
+    # After one epoch over 4 chunks the state is the one a single pass over the training streams leaves:
+    # the stateless twin run over the whole segments (and not zero, as a dropped state update leaves).
+    from tsforecast.nn.training import train_stateful_network
+
+    rng = np.random.default_rng(1)
+    data = rng.normal(size=(200, 1)).astype(np.float32)
+    layout = stream_layout(len(data), 8, 3, 0.0, 8)
+    twin = build_stateful_rnn(1, 2, cell="gru", units=4, rows=len(layout.starts))
+    train_stateful_network(twin, data, 2, 8, layout, epochs=1, learning_rate=0.0, optimizer="sgd",
+                           restore_best_weights=False)
+    whole = build_stateful_rnn(1, 2, cell="gru", units=4, rows=None)
+    whole.set_weights(twin.get_weights())
+    seen = layout.n_chunks * 8
+    segments = np.stack([data[s : s + seen] for s in layout.starts])
+    gru = next(layer for layer in twin.layers if getattr(layer, "stateful", False))
+    state = np.asarray(keras.tree.flatten(gru.states)[0])
+    assert np.abs(state).max() > 1e-3
+    probe = keras.Model(whole.inputs, next(l for l in whole.layers if isinstance(l, keras.layers.GRU)).output)
+    want = np.asarray(probe.predict_on_batch(segments))[:, -1]
+    np.testing.assert_allclose(state, want, rtol=1e-5, atol=1e-5)
 
 
 def test_forecasts_run_over_the_whole_history_update_save_and_load(tmp_path):

@@ -15,6 +15,7 @@ series weigh 0.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import NamedTuple
 
 import keras
@@ -108,6 +109,30 @@ class StreamBatches(keras.utils.PyDataset):
         first = np.clip(pos + 1, 0, n - S)
         targets = windows_at(self.data[:, 0], S, first.ravel()).reshape(*pos.shape, S)
         return inputs, targets.astype(np.float32), ok.astype(np.float32)
+
+
+@contextmanager
+def carried_states(net):
+    """Within the block, the state variables of ``net``'s stateful layers count as its non-trainable
+    variables, so that every backend carries them from one call to the next.
+
+    Why: Keras creates an RNN's state variables untracked. TensorFlow assigns them in place anyway, but
+    JAX's trainer runs stateless steps and writes back only the variables the model lists, so on JAX the
+    state silently restarted from zero at every batch of training and prediction. Outside the block the
+    weights are as Keras has them, so a stateful twin and its streaming network still share one layout.
+    """
+    added = []
+    for layer in net._flatten_layers():
+        if getattr(layer, "stateful", False) and getattr(layer, "states", None) is not None:
+            for state in keras.tree.flatten(layer.states):
+                if not any(state is v for v in layer._non_trainable_variables):
+                    layer._non_trainable_variables.append(state)
+                    added.append((layer, state))
+    try:
+        yield net
+    finally:
+        for layer, state in added:
+            layer._non_trainable_variables[:] = [v for v in layer._non_trainable_variables if v is not state]
 
 
 class ResetStates(keras.callbacks.Callback):

@@ -330,7 +330,7 @@ def train_stateful_network(net, data, out_steps, chunk, layout, *, epochs=100, l
     from the state where training stopped. ``mask`` (n,) limits the loss to the steps it marks
     (fine-tuning). Other options as :func:`train_network`.
     """
-    from .streams import ResetStates, StreamBatches
+    from .streams import ResetStates, StreamBatches, carried_states
 
     has_val = layout.n_val_chunks > 0
     callbacks = [ResetStates()] + _prepare(
@@ -344,7 +344,9 @@ def train_stateful_network(net, data, out_steps, chunk, layout, *, epochs=100, l
         rows = np.full(len(layout.starts), len(data))  # rows past the end read zeros and weigh 0
         rows[-1] = layout.train_end
         val = StreamBatches(data, out_steps, chunk, rows, layout.n_val_chunks, len(data))
-    return net.fit(train, validation_data=val, shuffle=False, epochs=epochs, callbacks=callbacks, verbose=verbose)
+    with carried_states(net):
+        return net.fit(train, validation_data=val, shuffle=False, epochs=epochs, callbacks=callbacks,
+                       verbose=verbose)
 
 
 def predict_batched(net, inputs, batch_size=PREDICT_BATCH) -> np.ndarray:
