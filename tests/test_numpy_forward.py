@@ -104,6 +104,14 @@ def test_lstm_activations_equal_keras(activation, gate):
     _assert_same(net, _inputs(net, 9, 5))
 
 
+def test_fused_lstm_step_equals_the_general_one_bit_for_bit(monkeypatch):
+    net = _randomise(build_rnn(7, 2, 3, 0, cell="lstm", units=(6, 4)), 7)
+    x = _inputs(net, 50, 7)
+    fused = nf.numpy_forward(net)(x)
+    monkeypatch.setattr(nf, "_sigmoid", lambda z: z)  # no longer the cell's gate: the general step runs
+    np.testing.assert_array_equal(nf.numpy_forward(net)(x), fused)
+
+
 def test_weights_are_read_at_each_call():
     net = _randomise(build_rnn(4, 1, 2, 0, cell="gru", units=(3,)), 0)
     x = _inputs(net, 3, 0)
