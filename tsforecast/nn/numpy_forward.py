@@ -96,7 +96,7 @@ def _lstm_tanh_sigmoid(kernel, recurrent, bias, u):
 
     sigmoid(z) = (tanh(z / 2) + 1) / 2, so the gate columns (i, f, o) of the weights are halved once
     here. Halving is exact in floating point, so the forecasts are bit for bit those of the general path,
-    in a third of its elementwise passes (most of a batch forecast's time).
+    with about 0.6 of its elementwise work and no temporaries (that work is most of a batch forecast's time).
     """
     scale = np.full(4 * u, 0.5, np.float32)
     scale[2 * u : 3 * u] = 1.0
