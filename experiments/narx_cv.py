@@ -1,15 +1,17 @@
-"""Choose the traffic recipe's NARX ingredients by cross-validation inside the training part.
+"""Choose the traffic recipe's NARX ingredients (and its AR's lags) by cross-validation inside the training part.
 
     TSFORECAST_DATA_DIR=../shared/data python experiments/narx_cv.py cortez_a1h
     TSFORECAST_DATA_DIR=../shared/data python experiments/narx_cv.py cortez_a1h --candidates recipe,linear_skip
 
 Each candidate is the recipe's NARX before any linear skip (a week of lags, 16 tanh units, MIMO, per-window
 normalisation; candidate ``recipe``) with one ingredient changed, trained with one seed (the recipe takes the
-median of 5). The recipe now uses ``ridge_skip``, chosen this way on Cortez hourly and 5-minute. Its score is the mean
+median of 5). The recipe uses ``seasonal_pairs`` (with the ridge skip), chosen this way on Cortez hourly and
+5-minute. Its score is the mean
 headline metric (MAPE) over 3 rolling-origin folds of the training part (the first 2/3 of the series):
-that is what a choice may look at. The test part's score (an origin at every step of the last 1/3, leads
-1..horizon) is printed next to it for the record, never used to choose. Seed 0 (``--seed``); one JSON line per
-candidate.
+that is what a choice may look at. With ``--test`` the test part's score (an origin at every step of the last
+1/3, leads 1..horizon) is printed next to it for the record, never used to choose. Season lengths are measured
+on the first half of the training part, as the recipe's ``periods = "detect"`` does (``--periods frequency``:
+the frequency's). Seed 0 (``--seed``); one JSON line per candidate.
 """
 
 from __future__ import annotations
@@ -41,6 +43,28 @@ CANDIDATES = {
     # A larger MLP on top of the ridge part.
     "ridge_skip_64": {"linear_skip": "ridge", "hidden": (64,)},
     "ridge_skip_16x16": {"linear_skip": "ridge", "hidden": (16, 16)},
+    # Fewer inputs for the same information: the last day and a day's span around the lag of a week
+    # (hourly: 49 lags instead of 165), so the MLP has fewer weights to learn from the same windows.
+    "ridge_skip_day_week": {"linear_skip": "ridge", "lags": "day_week"},
+    # Regularised MLPs on top of the ridge part.
+    "ridge_skip_dropout": {"linear_skip": "ridge", "dropout": 0.2},
+    "ridge_skip_l2": {"linear_skip": "ridge", "l2": 1e-3},
+    "ridge_skip_8": {"linear_skip": "ridge", "hidden": (8,)},
+    # A week's lags, forecasting the correction to last week's value: the network cannot see how the last
+    # day compares with the same hours a week earlier (those lags are beyond a week).
+    "week_base_week_lags": {"linear_skip": "ridge", "base": "seasonal", "seasonal_period": "long_season"},
+    # The last day's lags and those a day either side of a week (tsforecast.seasonality.lag_set; hourly,
+    # with the measured week of 165: 1..24 and 141..189): the last day next to the same hours a week
+    # earlier, and the hours a week before each lead time. A fold too short for the week's pairs takes the day's.
+    "seasonal_pairs": {"linear_skip": "ridge", "lags": "seasonal_pairs"},
+    "seasonal_pairs_base": {"linear_skip": "ridge", "lags": "seasonal_pairs", "base": "seasonal",
+                            "seasonal_period": "long_season"},
+    # Absolute error: a holiday's windows pull the fit less.
+    "ridge_skip_mae": {"linear_skip": "ridge", "loss": "mae"},
+    # The recipe's AR (log1p values, a week of lags) and the same on the seasonal pairs: a linear model
+    # given the lags the network reads, so the baseline is not handicapped.
+    "ar_long_season": {"model": "ar", "lags": "long_season", "transform": "log1p"},
+    "ar_seasonal_pairs": {"model": "ar", "lags": "seasonal_pairs", "transform": "log1p"},
 }
 
 
@@ -51,19 +75,25 @@ def main(argv=None):
     parser.add_argument("--candidates", default=",".join(CANDIDATES),
                         help=f"comma-separated, from {', '.join(CANDIDATES)} (default: all)")
     parser.add_argument("--step", type=int, default=1, help="distance between origins (default 1)")
+    parser.add_argument("--periods", choices=("detect", "frequency"), default="detect",
+                        help="season lengths: measured on the first half of the training part, as the recipe "
+                        "does (default), or the frequency's")
+    parser.add_argument("--test", action="store_true",
+                        help="also score the test part (the last 1/3), for the record: run it after choosing")
     parser.add_argument("--seed", type=int, default=0, help="the one seed each candidate is trained with (default 0); "
                         "rerun with another to see how far apart two seeds put the same candidate")
     args = parser.parse_args(argv)
     os.environ.setdefault("TSFORECAST_PROGRESS", "0")
 
     import tsforecast as tsf
-    from tsforecast.evaluation import tune
-    from tsforecast.models.narx_model import NARXForecaster
 
     y, info = tsf.load_dataset(args.dataset)
     horizon = (info.protocol or {}).get("horizon", 24)
     end = int(len(y) * (info.protocol or {}).get("train_fraction", 2 / 3))
-    season, long_season = info.seasonal_periods[0], info.seasonal_periods[-1]
+    # The season lengths the recipe's models take (periods = "detect"): measured on the first half of the
+    # training part, before the first fold's origin.
+    periods = tsf.detect_periods(y.iloc[: end // 2]) if args.periods == "detect" else None
+    season, long_season = (periods or info.seasonal_periods)[0], (periods or info.seasonal_periods)[-1]
     base = dict(lags="long_season", hidden=(16,), strategy="mimo", scaler="window", batch_size=128, epochs=200,
                 patience=15, reduce_lr_patience=5, horizon=horizon, seed=args.seed)
     for name in args.candidates.split(","):
@@ -71,17 +101,35 @@ def main(argv=None):
         if change.get("lags") == "cortez":  # a few lags around the day and the week, as Cortez et al. chose
             change["lags"] = sorted({1, 2, 3, season - 1, season, season + 1, long_season - 1, long_season,
                                      long_season + 1})
-        params = {**base, **change}
+        elif change.get("lags") == "day_week":
+            change["lags"] = sorted(set(range(1, season + 1)) | set(range(long_season - season // 2,
+                                                                          long_season + season // 2 + 1)))
+        params = change if change.pop("model", "narx") == "ar" else {**base, **change}
+        params["horizon"] = horizon
         t0 = time.perf_counter()
-        cv = tune(NARXForecaster(**params), y, {"seed": [args.seed]}, horizon=horizon, step=args.step, metric="mape",
-                  n_folds=3, end=end, seasonal_period=season)
-        test = tsf.backtest(NARXForecaster(**params), y, initial=end, horizon=horizon, step=args.step,
+        with tsf.use_periods(periods):
+            scores = _scores(params, y, horizon, end, season, args)
+        print(json.dumps({"dataset": args.dataset, "periods": periods, "candidate": name, "seed": args.seed,
+                          **scores, "seconds": round(time.perf_counter() - t0)}), flush=True)
+
+
+def _scores(params, y, horizon, end, season, args) -> dict:
+    import tsforecast as tsf
+    from tsforecast.evaluation import tune
+    from tsforecast.models.ar_model import ARForecaster
+    from tsforecast.models.narx_model import NARXForecaster
+
+    model = NARXForecaster if "seed" in params else ARForecaster
+    grid = {"seed": [args.seed]} if "seed" in params else {"lags": [params["lags"]]}
+    cv = tune(model(**params), y, grid, horizon=horizon, step=args.step, metric="mape",
+              n_folds=3, end=end, seasonal_period=season)
+    scores = {"cv_mape": round(cv.best_score_, 3)}
+    if args.test:
+        test = tsf.backtest(model(**params), y, initial=end, horizon=horizon, step=args.step,
                             metrics=["mape"])
-        print(json.dumps({"dataset": args.dataset, "candidate": name, "seed": args.seed,
-                          "cv_mape": round(cv.best_score_, 3),
-                          "test_mape": round(float(test.metrics.loc["all", "mape"]), 3),
-                          "test_lead1_mape": round(float(test.metrics.loc[1, "mape"]), 3),
-                          "seconds": round(time.perf_counter() - t0)}), flush=True)
+        scores.update(test_mape=round(float(test.metrics.loc["all", "mape"]), 3),
+                      test_lead1_mape=round(float(test.metrics.loc[1, "mape"]), 3))
+    return scores
 
 
 if __name__ == "__main__":

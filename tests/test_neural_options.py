@@ -247,3 +247,49 @@ def test_season_lags_on_short_daily_data():
     assert result.n_origins == 4 and np.isfinite(result.metrics.loc["all", "mae"])
     with pytest.raises(NotEnoughDataError):
         tsf.ARForecaster(lags="long_season").fit(y.iloc[:12])
+
+
+def test_seasonal_pairs_name_the_last_day_and_a_day_either_side_of_a_week():
+    """Hand-written lag sets: hourly 1..24 and 144..192; measured periods move them; a series too short
+    for the week's pairs takes the day's; daily data (one season) 1..14; an unknown name is refused."""
+    from tsforecast.seasonality import lag_set
+
+    hourly = pd.date_range("2024-01-01", periods=10, freq="h")
+    assert lag_set("seasonal_pairs", hourly, 1000) == list(range(1, 25)) + list(range(144, 193))
+    assert lag_set("seasonal_pairs", hourly, 384) == list(range(1, 25)) + list(range(144, 193))  # 2 * 192
+    assert lag_set("seasonal_pairs", hourly, 383) == list(range(1, 49))  # the day's pairs: 1..24, 0..48
+    with tsf.use_periods((24, 165)):
+        assert lag_set("seasonal_pairs", hourly, 1000) == list(range(1, 25)) + list(range(141, 190))
+    assert lag_set("seasonal_pairs", pd.date_range("2024-01-01", periods=5, freq="D"), 34) == list(range(1, 15))
+    assert lag_set("long_season", hourly, 1000) == list(range(1, 169))
+    with pytest.raises(ParameterError, match="seasonal_pairs"):
+        lag_set("weekly", hourly, 1000)
+
+
+def test_named_lag_sets_equal_the_explicit_lists():
+    """AR and NARX given lags='seasonal_pairs' fit and forecast exactly as with the list it names."""
+    y = make_series(24 * 7 * 5, seed=3)
+    pairs = list(range(1, 25)) + list(range(144, 193))
+    named, listed = tsf.ARForecaster(lags="seasonal_pairs"), tsf.ARForecaster(lags=pairs)
+    np.testing.assert_array_equal(named.fit(y).predict(30).to_numpy(), listed.fit(y).predict(30).to_numpy())
+    kw = dict(hidden=(4,), horizon=3, strategy="mimo", seed=0, **FAST)
+    net = tsf.NARXForecaster(lags="seasonal_pairs", **kw).fit(y)
+    assert net.lags_ == pairs and net.context_length_ == 192
+    np.testing.assert_allclose(net.predict(3).to_numpy(), tsf.NARXForecaster(lags=pairs, **kw).fit(y).predict(3).to_numpy(),
+                               rtol=1e-6)
+    with pytest.raises(ParameterError, match="lags"):
+        tsf.GRUForecaster(lags="seasonal_pairs").fit(y)  # a recurrent window is a span, not a set
+
+
+def test_a_seasonal_base_takes_the_week_by_name():
+    """seasonal_period='long_season' is the week of the index (or of use_periods): same forecasts as 168."""
+    y = make_series(24 * 7 * 4, seed=4)
+    kw = dict(lags=[1, 2, 24], hidden=(4,), horizon=3, strategy="mimo", base="seasonal", seed=0, **FAST)
+    named = tsf.NARXForecaster(seasonal_period="long_season", **kw).fit(y)
+    assert named.period_ == 168
+    np.testing.assert_allclose(named.predict(3).to_numpy(),
+                               tsf.NARXForecaster(seasonal_period=168, **kw).fit(y).predict(3).to_numpy(), rtol=1e-6)
+    with tsf.use_periods((24, 165)):
+        assert tsf.NARXForecaster(seasonal_period="long_season", **kw).fit(y).period_ == 165
+    with pytest.raises(ParameterError, match="seasonal_period"):
+        tsf.NARXForecaster(seasonal_period="fortnight", **kw).fit(y)

@@ -147,6 +147,31 @@ def season_lags(spec, index, n=None) -> int:
     return fitting[-1] if fitting else periods[0]
 
 
+LAG_SETS = ("seasonal_pairs",)
+"""Lag sets a model that takes explicit lags (NARX, AR) can take by name, resolved like :data:`SEASON_LAGS`."""
+
+
+def lag_set(spec, index, n=None) -> list:
+    """The lags ``spec`` names for data on ``index``, as a sorted list.
+
+    ``"season"`` / ``"long_season"``: ``1..p`` (:func:`season_lags`). ``"seasonal_pairs"``: the last
+    season's lags ``1..s`` and the lags ``L-s..L+s`` a season either side of the long season ``L``
+    (hourly data: 1..24 and 144..192, 73 lags instead of 168). With them a model sees the last day next
+    to the same hours a week earlier, and the hours a week before each lead time: what a forecast from
+    the week-on-week change needs, without the lags in between. ``L`` is the longest season whose
+    pairs leave at least half of ``n`` points as targets, else the shortest (daily data: 1..14).
+    """
+    if spec in SEASON_LAGS:
+        return list(range(1, season_lags(spec, index, n) + 1))
+    if spec not in LAG_SETS:
+        raise ParameterError(f"lags must be a number, a list of lags or one of {SEASON_LAGS + LAG_SETS}, "
+                             f"got {spec!r}.")
+    s = season_lags("season", index, n)
+    fitting = [p for p in index_periods(index) if n is None or 2 * (p + s) <= n]
+    long = fitting[-1] if fitting else s
+    return sorted(set(range(1, s + 1)) | set(range(max(1, long - s), long + s + 1)))
+
+
 def detect_periods(y, periods=None, *, tolerance=0.05, min_gain=0.005) -> tuple:
     """Season lengths measured on the data: each nominal period moved to the lag near it where the
     series' autocorrelation peaks.

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..base import BaseForecaster, check_calendar_param, check_choice, check_int, check_lag_set
 from ..exceptions import NotEnoughDataError, ParameterError
-from ..seasonality import SEASON_LAGS, season_lags
+from ..seasonality import LAG_SETS, SEASON_LAGS, lag_set
 from ..statsmodels_guard import FitWarning, statsmodels_guard  # noqa: F401  (FitWarning re-exported: old import path)
 from .transform import check_transform, forward, inverse
 
@@ -55,10 +55,11 @@ class ARForecaster(BaseForecaster):
 
     Parameters
     ----------
-    lags : "auto", "season", "long_season", int or sequence of int
+    lags : "auto", "season", "long_season", "seasonal_pairs", int or sequence of int
         Order p (lags 1..p); ``"season"``/``"long_season"``: p = the shortest / longest season of the
-        training index's frequency (see :func:`tsforecast.seasonality.season_lags`); or an explicit set of lags such as
-        ``[1, 2, 3, 24, 168]`` (the other coefficients are zero). ``"auto"``
+        training index's frequency (see :func:`tsforecast.seasonality.season_lags`); ``"seasonal_pairs"``:
+        the last day's lags and those a day either side of a week (:func:`tsforecast.seasonality.lag_set`);
+        or an explicit set of lags such as ``[1, 2, 3, 24, 168]`` (the other coefficients are zero). ``"auto"``
         picks p in 0..``max_lags`` by ``ic`` with
         ``statsmodels.tsa.ar_model.ar_select_order`` on the training series
         only (every candidate is scored on the same rows, after ``max_lags``).
@@ -121,8 +122,9 @@ class ARForecaster(BaseForecaster):
         if isinstance(self.lags, (list, tuple)):
             check_lag_set(self.lags)
         elif isinstance(self.lags, str):
-            if self.lags != "auto" and self.lags not in SEASON_LAGS:
-                raise ParameterError(f"lags must be 'auto', {SEASON_LAGS}, an integer or a list of lags, got {self.lags!r}.")
+            if self.lags != "auto" and self.lags not in SEASON_LAGS + LAG_SETS:
+                raise ParameterError(f"lags must be 'auto', one of {SEASON_LAGS + LAG_SETS}, an integer or a list of "
+                                     f"lags, got {self.lags!r}.")
         else:
             check_int(self.lags, "lags", minimum=0)
         check_transform(self.transform)
@@ -143,7 +145,7 @@ class ARForecaster(BaseForecaster):
             y = getattr(self, "y_", None)  # a season's lags are known once the training index is;
             if y is None:                  # before that, length checks assume the fewest (fit checks again)
                 return [1]
-            return list(range(1, season_lags(self.lags, y.index, len(y)) + 1))
+            return lag_set(self.lags, y.index, len(y))
         if isinstance(self.lags, (list, tuple)):
             return sorted(int(v) for v in self.lags)
         return list(range(1, int(self.lags) + 1))

@@ -4,6 +4,7 @@ import numpy as np
 
 from ..base import check_int, check_lag_set
 from ..exceptions import ParameterError
+from ..seasonality import LAG_SETS
 from .neural_base import NeuralForecaster
 
 
@@ -16,10 +17,12 @@ class NARXForecaster(NeuralForecaster):
 
     Parameters
     ----------
-    lags : int, "season", "long_season" or list of int
+    lags : int, "season", "long_season", "seasonal_pairs" or list of int
         p, target delays ``1..p``; ``"season"``/``"long_season"``: p = the shortest / longest season of
         the training index's frequency (24 / 168 for hourly data; see
-        :func:`tsforecast.seasonality.season_lags`); or an explicit lag set such as ``[1, 2, 3, 24, 168]``.
+        :func:`tsforecast.seasonality.season_lags`); ``"seasonal_pairs"``: the last day's lags and those a
+        day either side of a week (1..24 and 144..192 for hourly data; :func:`tsforecast.seasonality.lag_set`),
+        what a forecast from the week-on-week change reads; or an explicit lag set such as ``[1, 2, 3, 24, 168]``.
     exog_lags : int, optional
         q, delays of each exogenous input (defaults to ``lags``).
     hidden : tuple of int
@@ -54,9 +57,10 @@ class NARXForecaster(NeuralForecaster):
     base : {None, "last", "seasonal"}
         Residual target: the network forecasts the correction to the naive forecast (``"last"``)
         or to the seasonal-naive forecast (``"seasonal"``, needs ``lags >= seasonal_period``).
-    seasonal_period : int, optional
-        Season length for ``base="seasonal"``; default: the first season of the training
-        index's frequency (24 for hourly data, 288 for 5-minute data).
+    seasonal_period : int, "season" or "long_season", optional
+        Season length for ``base="seasonal"``; default (or ``"season"``): the first season of the
+        training index's frequency (24 for hourly data, 288 for 5-minute data); ``"long_season"``: the
+        last (a week). Inside :func:`tsforecast.seasonality.use_periods`, those periods instead.
     n_ensemble : int
         Train this many networks (seeds ``seed, seed+1, ...``) and forecast their median.
     epochs, batch_size, learning_rate, optimizer, clipnorm, loss, patience, validation_fraction
@@ -100,8 +104,9 @@ class NARXForecaster(NeuralForecaster):
         return max(self._lag_set()) if self.exog_lags is None else self.exog_lags
 
     def _check_params(self):
-        if isinstance(self.lags, (list, tuple)):
-            check_lag_set(self.lags)
+        if isinstance(self.lags, (list, tuple)) or self.lags in LAG_SETS:
+            if self.lags not in LAG_SETS:
+                check_lag_set(self.lags)
             check_int(self._q(), "exog_lags")
             self._check_params_except_lags()
             return

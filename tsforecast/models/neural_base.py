@@ -20,7 +20,7 @@ from ..exceptions import ExogenousError, InvalidInputError, NotEnoughDataError, 
 from ..multiseries import is_multi, stacked_forecasts_to_long
 from ..panel import Panel, first_differences
 from ..scaling import SCALERS, Scaler
-from ..seasonality import SEASON_LAGS, season_lags
+from ..seasonality import LAG_SETS, SEASON_LAGS, lag_set, resolve_period, season_lags
 from ..validation import check_exog, future_index
 from ..windowing import WindowSource, origin_windows, windows_at
 
@@ -180,7 +180,10 @@ class NeuralForecaster(BaseForecaster):
         return getattr(self, "lags_", None) or (self.lags if not isinstance(self.lags, str) else 1)
 
     def _resolve_lags(self, index, n):
-        self.lags_ = season_lags(self.lags, index, n) if isinstance(self.lags, str) else self.lags
+        if isinstance(self.lags, str):
+            self.lags_ = lag_set(self.lags, index, n) if self.lags in LAG_SETS else season_lags(self.lags, index, n)
+        else:
+            self.lags_ = self.lags
 
     # -- parameters -----------------------------------------------------------
     def _check_params(self):
@@ -204,7 +207,7 @@ class NeuralForecaster(BaseForecaster):
             check_int(self.reduce_lr_patience, "reduce_lr_patience")
         if self.seed is not None:
             check_int(self.seed, "seed", minimum=0)
-        if self.seasonal_period is not None:
+        if self.seasonal_period is not None and self.seasonal_period not in SEASON_LAGS:
             check_int(self.seasonal_period, "seasonal_period", minimum=2)
         if self.difference and self.scaler in ("log", "window"):
             raise ParameterError("difference=True models the raw changes, which can be negative; "
@@ -276,18 +279,11 @@ class NeuralForecaster(BaseForecaster):
         return "log" if self.scaler == "window" else self.scaler
 
     def _resolve_period(self, index):
-        """Season length for ``base='seasonal'``: the parameter, else the first season of the frequency."""
+        """Season length for ``base='seasonal'``: the parameter (a number, ``"season"`` or ``"long_season"``),
+        else the first season of the frequency."""
         if self.base != "seasonal":
             return None
-        if self.seasonal_period is not None:
-            return int(self.seasonal_period)
-        from ..seasonality import index_periods
-
-        periods = index_periods(index)
-        if not periods:
-            raise ParameterError("base='seasonal' needs a season length: pass seasonal_period=m "
-                                 "(the series has no frequency with a known season).")
-        return int(periods[0])
+        return resolve_period(self.seasonal_period, index, "seasonal_period", type(self).__name__)
 
     def _fit(self, y, X):
         self._resolve_lags(self.y_.index, len(y))
