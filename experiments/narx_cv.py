@@ -1,4 +1,4 @@
-"""Choose the traffic recipe's NARX ingredients (and its AR's lags) by cross-validation inside the training part.
+"""Choose the traffic recipe's NARX ingredients (and its AR's lags, its GRU's base) by cross-validation inside the training part.
 
     TSFORECAST_DATA_DIR=../shared/data python experiments/narx_cv.py cortez_a1h
     TSFORECAST_DATA_DIR=../shared/data python experiments/narx_cv.py cortez_a1h --candidates recipe,linear_skip
@@ -65,6 +65,10 @@ CANDIDATES = {
     # given the lags the network reads, so the baseline is not handicapped.
     "ar_long_season": {"model": "ar", "lags": "long_season", "transform": "log1p"},
     "ar_seasonal_pairs": {"model": "ar", "lags": "seasonal_pairs", "transform": "log1p"},
+    # The recipe's GRU (a day's window, per-window normalisation) and the same forecasting the correction
+    # to last week's value (the base reads a week back although the GRU unrolls over a day).
+    "gru": {"model": "gru"},
+    "gru_week_base": {"model": "gru", "base": "seasonal", "seasonal_period": "long_season"},
 }
 
 
@@ -94,8 +98,13 @@ def main(argv=None):
     # training part, before the first fold's origin.
     periods = tsf.detect_periods(y.iloc[: end // 2]) if args.periods == "detect" else None
     season, long_season = (periods or info.seasonal_periods)[0], (periods or info.seasonal_periods)[-1]
-    base = dict(lags="long_season", hidden=(16,), strategy="mimo", scaler="window", batch_size=128, epochs=200,
-                patience=15, reduce_lr_patience=5, horizon=horizon, seed=args.seed)
+    defaults = {  # the recipe's settings before the candidate's change
+        "narx": dict(lags="long_season", hidden=(16,), strategy="mimo", scaler="window", batch_size=128, epochs=200,
+                     patience=15, reduce_lr_patience=5, seed=args.seed),
+        "gru": dict(lags="season", units=16, scaler="window", batch_size=128, epochs=100, patience=10,
+                    reduce_lr_patience=4, seed=args.seed),
+        "ar": {},
+    }
     for name in args.candidates.split(","):
         change = dict(CANDIDATES[name])
         if change.get("lags") == "cortez":  # a few lags around the day and the week, as Cortez et al. chose
@@ -104,28 +113,25 @@ def main(argv=None):
         elif change.get("lags") == "day_week":
             change["lags"] = sorted(set(range(1, season + 1)) | set(range(long_season - season // 2,
                                                                           long_season + season // 2 + 1)))
-        params = change if change.pop("model", "narx") == "ar" else {**base, **change}
-        params["horizon"] = horizon
+        model = change.pop("model", "narx")
+        params = {**defaults[model], **change, "horizon": horizon}
         t0 = time.perf_counter()
         with tsf.use_periods(periods):
-            scores = _scores(params, y, horizon, end, season, args)
+            scores = _scores(model, params, y, horizon, end, season, args)
         print(json.dumps({"dataset": args.dataset, "periods": periods, "candidate": name, "seed": args.seed,
                           **scores, "seconds": round(time.perf_counter() - t0)}), flush=True)
 
 
-def _scores(params, y, horizon, end, season, args) -> dict:
+def _scores(model, params, y, horizon, end, season, args) -> dict:
     import tsforecast as tsf
     from tsforecast.evaluation import tune
-    from tsforecast.models.ar_model import ARForecaster
-    from tsforecast.models.narx_model import NARXForecaster
 
-    model = NARXForecaster if "seed" in params else ARForecaster
-    grid = {"seed": [args.seed]} if "seed" in params else {"lags": [params["lags"]]}
-    cv = tune(model(**params), y, grid, horizon=horizon, step=args.step, metric="mape",
+    grid = {"lags": [params["lags"]]}  # one candidate: tune only scores it on the folds
+    cv = tune(tsf.get_forecaster(model, **params), y, grid, horizon=horizon, step=args.step, metric="mape",
               n_folds=3, end=end, seasonal_period=season)
     scores = {"cv_mape": round(cv.best_score_, 3)}
     if args.test:
-        test = tsf.backtest(model(**params), y, initial=end, horizon=horizon, step=args.step,
+        test = tsf.backtest(tsf.get_forecaster(model, **params), y, initial=end, horizon=horizon, step=args.step,
                             metrics=["mape"])
         scores.update(test_mape=round(float(test.metrics.loc["all", "mape"]), 3),
                       test_lead1_mape=round(float(test.metrics.loc[1, "mape"]), 3))
