@@ -260,7 +260,10 @@ def test_seasonal_pairs_name_the_last_day_and_a_day_either_side_of_a_week():
     assert lag_set("seasonal_pairs", hourly, 383) == list(range(1, 49))  # the day's pairs: 1..24, 0..48
     with tsf.use_periods((24, 165)):
         assert lag_set("seasonal_pairs", hourly, 1000) == list(range(1, 25)) + list(range(141, 190))
-    assert lag_set("seasonal_pairs", pd.date_range("2024-01-01", periods=5, freq="D"), 34) == list(range(1, 15))
+    assert lag_set("seasonal_pairs", hourly, 95) == list(range(1, 25))  # not even the day's pairs fit
+    daily = pd.date_range("2024-01-01", periods=5, freq="D")
+    assert lag_set("seasonal_pairs", daily, 34) == list(range(1, 15))
+    assert lag_set("seasonal_pairs", daily, 17) == list(range(1, 8))
     assert lag_set("long_season", hourly, 1000) == list(range(1, 169))
     with pytest.raises(ParameterError, match="seasonal_pairs"):
         lag_set("weekly", hourly, 1000)

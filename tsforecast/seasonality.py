@@ -159,7 +159,8 @@ def lag_set(spec, index, n=None) -> list:
     (hourly data: 1..24 and 144..192, 73 lags instead of 168). With them a model sees the last day next
     to the same hours a week earlier, and the hours a week before each lead time: what a forecast from
     the week-on-week change needs, without the lags in between. ``L`` is the longest season whose
-    pairs leave at least half of ``n`` points as targets, else the shortest (daily data: 1..14).
+    pairs leave at least half of ``n`` points as targets, else the shortest (daily data: 1..14); when
+    not even that one's do, the last season's lags ``1..s``.
     """
     if spec in SEASON_LAGS:
         return list(range(1, season_lags(spec, index, n) + 1))
@@ -168,8 +169,9 @@ def lag_set(spec, index, n=None) -> list:
                              f"got {spec!r}.")
     s = season_lags("season", index, n)
     fitting = [p for p in index_periods(index) if n is None or 2 * (p + s) <= n]
-    long = fitting[-1] if fitting else s
-    return sorted(set(range(1, s + 1)) | set(range(max(1, long - s), long + s + 1)))
+    if not fitting:
+        return list(range(1, s + 1))
+    return sorted(set(range(1, s + 1)) | set(range(max(1, fitting[-1] - s), fitting[-1] + s + 1)))
 
 
 def detect_periods(y, periods=None, *, tolerance=0.05, min_gain=0.005) -> tuple:
