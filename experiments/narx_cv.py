@@ -57,6 +57,7 @@ CANDIDATES = {
     # with the measured week of 165: 1..24 and 141..189): the last day next to the same hours a week
     # earlier, and the hours a week before each lead time. A fold too short for the week's pairs takes the day's.
     "seasonal_pairs": {"linear_skip": "ridge", "lags": "seasonal_pairs"},
+    "seasonal_pairs_no_skip": {"lags": "seasonal_pairs"},
     "seasonal_pairs_base": {"linear_skip": "ridge", "lags": "seasonal_pairs", "base": "seasonal",
                             "seasonal_period": "long_season"},
     # Absolute error: a holiday's windows pull the fit less.
