@@ -70,6 +70,11 @@ CANDIDATES = {
     # to last week's value (the base reads a week back although the GRU unrolls over a day).
     "gru": {"model": "gru"},
     "gru_week_base": {"model": "gru", "base": "seasonal", "seasonal_period": "long_season"},
+    "lstm": {"model": "lstm"},
+    "lstm_week_base": {"model": "lstm", "base": "seasonal", "seasonal_period": "long_season"},
+    # The recipe's TDNN (a week's window) and the same on the correction to last week's value.
+    "tdnn": {"model": "tdnn"},
+    "tdnn_week_base": {"model": "tdnn", "base": "seasonal", "seasonal_period": "long_season"},
 }
 
 
@@ -105,7 +110,10 @@ def main(argv=None):
         "gru": dict(lags="season", units=16, scaler="window", batch_size=128, epochs=100, patience=10,
                     reduce_lr_patience=4, seed=args.seed),
         "ar": {},
+        "tdnn": dict(lags="long_season", filters=8, layers=2, dilation=2, scaler="window", batch_size=128,
+                     epochs=200, patience=15, reduce_lr_patience=5, seed=args.seed),
     }
+    defaults["lstm"] = defaults["gru"]
     for name in args.candidates.split(","):
         change = dict(CANDIDATES[name])
         if change.get("lags") == "cortez":  # a few lags around the day and the week, as Cortez et al. chose

@@ -280,8 +280,12 @@ def test_named_lag_sets_equal_the_explicit_lists():
     assert net.lags_ == pairs and net.context_length_ == 192
     np.testing.assert_allclose(net.predict(3).to_numpy(), tsf.NARXForecaster(lags=pairs, **kw).fit(y).predict(3).to_numpy(),
                                rtol=1e-6)
-    with pytest.raises(ParameterError, match="lags"):
+    with pytest.raises(ParameterError, match="lag sets are for NARX and AR"):
         tsf.GRUForecaster(lags="seasonal_pairs").fit(y)  # a recurrent window is a span, not a set
+    with pytest.raises(ParameterError, match="seasonal_pairs"):
+        tsf.NARXForecaster(lags="weekly").fit(y)
+    with pytest.raises(ParameterError, match="seasonal_pairs"):
+        tsf.ARForecaster(lags="weekly").fit(y)
 
 
 def test_a_seasonal_base_takes_the_week_by_name():

@@ -4,7 +4,7 @@ import numpy as np
 
 from ..base import check_int, check_lag_set
 from ..exceptions import ParameterError
-from ..seasonality import LAG_SETS
+from ..seasonality import LAG_SETS, SEASON_LAGS
 from .neural_base import NeuralForecaster
 
 
@@ -104,8 +104,12 @@ class NARXForecaster(NeuralForecaster):
         return max(self._lag_set()) if self.exog_lags is None else self.exog_lags
 
     def _check_params(self):
-        if isinstance(self.lags, (list, tuple)) or self.lags in LAG_SETS:
-            if self.lags not in LAG_SETS:
+        if isinstance(self.lags, str) and self.lags not in SEASON_LAGS + LAG_SETS:
+            raise ParameterError(f"lags must be an integer, a list of lags or one of {SEASON_LAGS + LAG_SETS}, "
+                                 f"got {self.lags!r}.")
+        named = isinstance(self.lags, str) and self.lags in LAG_SETS
+        if named or isinstance(self.lags, (list, tuple)):
+            if not named:
                 check_lag_set(self.lags)
             check_int(self._q(), "exog_lags")
             self._check_params_except_lags()

@@ -187,7 +187,11 @@ class NeuralForecaster(BaseForecaster):
 
     # -- parameters -----------------------------------------------------------
     def _check_params(self):
-        if not (isinstance(self.lags, str) and self.lags in SEASON_LAGS):
+        if isinstance(self.lags, str):
+            if self.lags not in SEASON_LAGS:
+                why = " (a window is a span of lags; lag sets are for NARX and AR)" if self.lags in LAG_SETS else ""
+                raise ParameterError(f"lags must be an integer or one of {SEASON_LAGS}, got {self.lags!r}{why}.")
+        else:
             check_int(self.lags, "lags")
         self._check_params_except_lags()
 
