@@ -70,6 +70,11 @@ CANDIDATES = {
     # to last week's value (the base reads a week back although the GRU unrolls over a day).
     "gru": {"model": "gru"},
     "gru_week_base": {"model": "gru", "base": "seasonal", "seasonal_period": "long_season"},
+    # The GRU fed, next to its day's window, last week's value at each lead time (a seasonal channel),
+    # alone and on the correction to last week's value.
+    "gru_week_channel": {"model": "gru", "seasonal_channel": True, "seasonal_period": "long_season"},
+    "gru_week_channel_base": {"model": "gru", "seasonal_channel": True, "base": "seasonal",
+                              "seasonal_period": "long_season"},
     "lstm": {"model": "lstm"},
     "lstm_week_base": {"model": "lstm", "base": "seasonal", "seasonal_period": "long_season"},
     # The recipe's TDNN (a week's window) and the same on the correction to last week's value.

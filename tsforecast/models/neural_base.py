@@ -283,9 +283,9 @@ class NeuralForecaster(BaseForecaster):
         return "log" if self.scaler == "window" else self.scaler
 
     def _resolve_period(self, index):
-        """Season length for ``base='seasonal'``: the parameter (a number, ``"season"`` or ``"long_season"``),
+        """Season length for ``base='seasonal'`` and a seasonal channel: the parameter (a number, ``"season"`` or ``"long_season"``),
         else the first season of the frequency."""
-        if self.base != "seasonal":
+        if self.base != "seasonal" and not self._seasonal_channel():
             return None
         return resolve_period(self.seasonal_period, index, "seasonal_period", type(self).__name__)
 
@@ -357,7 +357,8 @@ class NeuralForecaster(BaseForecaster):
         window = max(core_window, self.period_ or 0)
         short = min(len(c) for c in chans)
         if short < window + out_steps:
-            why = f"a window of {window} steps" + (f" (base='seasonal' reads {self.period_} back)" if self.period_ else "")
+            reader = "base='seasonal'" if self.base == "seasonal" else "seasonal_channel=True"
+            why = f"a window of {window} steps" + (f" ({reader} reads {self.period_} back)" if self.period_ else "")
             raise NotEnoughDataError(f"{why} and {out_steps} output step(s) need series of at least "
                                      f"{window + out_steps + int(self.difference)} points to train on; got "
                                      f"{short + int(self.difference)}. Use fewer lags or a longer series.")
@@ -540,10 +541,14 @@ class NeuralForecaster(BaseForecaster):
     def _wrapped_network(self, window, core_window, n_channels, out_steps, n_future, steps):
         from ..nn.wrappers import wrap_network
 
-        core = self._build_network(core_window, n_channels, out_steps, n_future)
+        channel = self._seasonal_channel()
+        core = self._build_network(core_window, n_channels, out_steps, n_future + int(channel))
         return wrap_network(core, window, n_channels, out_steps, n_future, window_norm=self.scaler == "window",
                             base=self.base, period=self.period_, steps=steps, core_window=core_window,
-                            n_quantiles=self._n_quantiles())
+                            n_quantiles=self._n_quantiles(), seasonal_channel=channel)
+
+    def _seasonal_channel(self):
+        return bool(getattr(self, "seasonal_channel", False))
 
     # -- prediction ------------------------------------------------------------
     def _predict(self, Y, XH, XF, horizon):

@@ -50,6 +50,12 @@ class RNNForecaster(NeuralForecaster):
         back. The network forecasts the next ``horizon`` steps from its state; ``predict`` runs it
         over the whole history. One series; ``head='dense'``, ``strategy='mimo'``, not
         bidirectional, and no window scaler, base or known-future inputs.
+    seasonal_channel : bool
+        Feed the network, next to its window, the value ``seasonal_period`` steps before each
+        forecast step (default period: the first season; ``"long_season"``: the week on hourly
+        data). The last week's value at each lead time then reaches the output directly, while the
+        network unrolls over a shorter window (a day). The value is read from the history, which
+        must reach that far back. Not with ``stateful=True``.
     tbptt : int, optional
         Chunk length of stateful training (steps backpropagated through); default ``lags``.
         Only with ``stateful=True``.
@@ -63,7 +69,7 @@ class RNNForecaster(NeuralForecaster):
 
     _params = {"lags": 48, "horizon": 24, "units": 32, "bidirectional": False, "recurrent_dropout": 0.0,
                "head": "dense", "strategy": "mimo", "gate_init": "unit", "stateful": False, "tbptt": None,
-               "attention": "luong"}
+               "attention": "luong", "seasonal_channel": False}
 
     def _check_params(self):
         super()._check_params()
@@ -79,6 +85,7 @@ class RNNForecaster(NeuralForecaster):
         if not units or any(not isinstance(u, int) or u < 1 for u in units):
             raise ParameterError(f"units must be a positive int or a tuple of them, got {self.units!r}.")
         check_choice(self.stateful, (False, True), "stateful")
+        check_choice(self.seasonal_channel, (False, True), "seasonal_channel")
         if self.tbptt is not None:
             check_int(self.tbptt, "tbptt")
             if not self.stateful:
@@ -89,6 +96,7 @@ class RNNForecaster(NeuralForecaster):
     def _check_stateful(self):
         clashes = {"head": (self.head, "dense"), "strategy": (self.strategy, "mimo"),
                    "bidirectional": (self.bidirectional, False), "base": (self.base, None),
+                   "seasonal_channel": (self.seasonal_channel, False),
                    "known_future": (self.known_future, False), "calendar": (self.calendar, None)}
         for name, (value, allowed) in clashes.items():
             if value != allowed:

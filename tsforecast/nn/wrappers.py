@@ -29,7 +29,7 @@ def base_positions(window, steps, base, period):
 
 
 def wrap_network(core, window, n_channels, out_steps, n_future, *, window_norm=False, base=None, period=None,
-                 steps=None, core_window=None, n_quantiles=1):
+                 steps=None, core_window=None, n_quantiles=1, seasonal_channel=False):
     """``core`` with optional per-window normalisation (RevIN-style) and a naive base added to its output.
 
     With ``window_norm`` each window's target channel is standardised by its own mean and spread
@@ -39,9 +39,12 @@ def wrap_network(core, window, n_channels, out_steps, n_future, *, window_norm=F
     ``core_window`` (default ``window``): the core reads only the last ``core_window`` steps, so a
     recurrent network can unroll over a day while the seasonal base reaches a week back.
     With ``n_quantiles`` outputs per step (step-major) every quantile of a step gets the step's base.
+    With ``seasonal_channel`` the core gets one more known-future input per output step: the (normalised)
+    value ``period`` steps before that step, so a network reading a day still sees last week's value at
+    each lead time. ``core`` must then be built with ``n_future + 1`` future inputs.
     """
     core_window = window if core_window is None else core_window
-    if not window_norm and base is None and core_window == window:
+    if not window_norm and base is None and core_window == window and not seasonal_channel:
         return core
     past, future = make_inputs(window, n_channels, out_steps, n_future)
     x, stats = past, None
@@ -49,7 +52,12 @@ def wrap_network(core, window, n_channels, out_steps, n_future, *, window_norm=F
         stats = WindowStats()(past)
         x = NormalizeTarget()([past, stats])
     seen = x if core_window == window else TakeWindow(core_window)(x)
-    out = core(seen if future is None else [seen, future])
+    core_future = future
+    if seasonal_channel:
+        last_season = TakeSteps(base_positions(window, steps, "seasonal", period))(x)
+        last_season = layers.Reshape((len(steps), 1))(last_season)
+        core_future = last_season if future is None else layers.Concatenate()([future, last_season])
+    out = core(seen if core_future is None else [seen, core_future])
     if base is not None:
         out = layers.Add()([out, TakeSteps(np.repeat(base_positions(window, steps, base, period), n_quantiles))(x)])
     if window_norm:
