@@ -367,3 +367,18 @@ def test_seasonal_channel_checks_and_round_trip(tmp_path):
         tsf.GRUForecaster(seasonal_channel="yes").fit(y)
     with pytest.raises(ParameterError, match="seasonal_channel"):
         tsf.LSTMForecaster(stateful=True, seasonal_channel=True, scaler="standard").fit(y)
+
+
+@pytest.mark.parametrize("model", ["gru", "tdnn"])
+def test_a_residual_network_keeps_its_base_when_training_only_hurts(model):
+    """With a base the network starts as that naive forecast (zero correction), and early stopping counts the
+    start as an epoch: a learning rate that wrecks every epoch leaves exactly the seasonal naive forecast."""
+    y = make_series(24 * 12, seed=8)
+    net = tsf.get_forecaster(model, lags=24, horizon=6, base="seasonal", learning_rate=50.0, epochs=3, patience=3,
+                             batch_size=32, seed=0).fit(y)
+    expected = y.to_numpy()[-24:][:6]  # brute force: the last day's first six hours
+    np.testing.assert_allclose(net.predict(6).to_numpy(), expected, rtol=1e-5)
+    # Without a base nothing is kept: the same wrecked training gives another forecast.
+    plain = tsf.get_forecaster(model, lags=24, horizon=6, learning_rate=50.0, epochs=3, patience=3, batch_size=32,
+                               seed=0).fit(y)
+    assert not np.allclose(plain.predict(6).to_numpy(), expected, rtol=1e-3)

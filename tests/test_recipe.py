@@ -74,8 +74,8 @@ def test_the_combinations_members_are_the_recipes_own_models(profile):
         ensemble = run.models["combination"].build(24)
         members = ensemble._build_members()
         assert [type(m).__name__ for m in members] == ["NARXForecaster", "ARForecaster", "MSTLForecaster",
-                                                       "HoltWintersForecaster", "ARIMAForecaster"]
-        for member, label in zip(members, ("narx", "ar", "mstl", "holt_winters", "arima")):
+                                                       "HoltWintersForecaster", "ARIMAForecaster", "SeasonalNaiveForecaster"]
+        for member, label in zip(members, ("narx", "ar", "mstl", "holt_winters", "arima", "seasonal_naive")):
             spec = run.models[label]
             own = spec.build(24)
             candidates = [own.get_params(deep=False)] + [

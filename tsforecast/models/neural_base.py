@@ -463,6 +463,11 @@ class NeuralForecaster(BaseForecaster):
                     weights, fitted = closed[j] or ({}, {})
                     if build is not None:
                         self.networks_.append(build_network(lambda: build(steps)))
+                        if self.base is not None:
+                            # A residual network starts as its base (zero correction); early stopping then
+                            # keeps that start unless an epoch beats it on the validation windows.
+                            head = find_layer(self.networks_[i], "forecast")
+                            head.set_weights([np.zeros_like(w) for w in head.get_weights()])
                         for name, values in weights.items():
                             find_layer(self.networks_[i], name).set_weights(values)
                     hist = train_network(self.networks_[i], source, train, val, target_slice=sl,
@@ -471,7 +476,8 @@ class NeuralForecaster(BaseForecaster):
                                          seed=used_seed, verbose=self.verbose, quantiles=self.quantiles,
                                          label=f"[member {member + 1}/{self.n_ensemble}] " * (self.n_ensemble > 1)
                                          + f"[step {steps[0]}/{len(slices)}] " * (len(slices) > 1)
-                                         + type(self).__name__, **options)
+                                         + type(self).__name__, keep_start=build is not None and self.base is not None,
+                                         **options)
                     losses = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
                     if build is not None:
                         self.history_.append({**fitted, **losses})

@@ -245,17 +245,35 @@ class WindowBatches(keras.utils.PyDataset):
         return inputs, targets[:, self.target_slice], weight
 
 
+class EarlyStoppingFromStart(keras.callbacks.EarlyStopping):
+    """Keras early stopping that can count the weights before training as the best so far
+    (:meth:`start_from`, with their validation loss): restoring the best weights may then restore the start."""
+
+    _start = None
+
+    def start_from(self, net, loss):
+        self._start = (loss, net.get_weights())
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        if self._start is not None:
+            self.best, self.best_weights = self._start
+            self.best_epoch = -1
+
+
 def train_network(net, source, train_starts, val_starts, *, target_slice=slice(None), epochs=100, batch_size=32,
                   learning_rate=1e-3, optimizer="adam", clipnorm=None, weight_decay=0.0, loss="mse", patience=10, seed=0,
                   verbose=0, jit_compile="auto", restore_best_weights=True, reduce_lr_patience=None, label=None,
-                  quantiles=None):
+                  quantiles=None, keep_start=False):
     """Fit ``net`` on windows of a :class:`~tsforecast.windowing.WindowSource`.
 
     ``weight_decay``: decoupled decay of the weights (see :func:`make_optimizer`). ``quantiles``:
     train the outputs as those quantiles with the pinball loss instead of ``loss``.
     Early stopping watches the chronological validation windows (training loss
     when there are none); with ``restore_best_weights`` the weights of the best
-    epoch are put back. ``reduce_lr_patience``: halve the learning rate after
+    epoch are put back; with ``keep_start`` too, the weights before training count as an epoch, so a
+    network that starts as a sound forecast (a residual network's zero correction) keeps that start unless
+    training beats it on the validation windows. ``reduce_lr_patience``: halve the learning rate after
     that many epochs without improvement (it should be below ``patience``, so
     the smaller steps get a chance before training stops). ``jit_compile`` goes to
     ``Model.compile``: ``"auto"`` leaves XLA off for TensorFlow on CPU, where
@@ -279,6 +297,8 @@ def train_network(net, source, train_starts, val_starts, *, target_slice=slice(N
         # (almost) to the mean over all validation windows.
         val = WindowBatches(source, val_starts, validation_batch_rows(source, len(val_starts), batch_size),
                             target_slice)
+        if keep_start and restore_best_weights:
+            callbacks[0].start_from(net, float(net.evaluate(val, verbose=0)))
     # The batches shuffle themselves (seeded); Keras's shuffle would only reorder whole batches.
     return net.fit(train, validation_data=val, shuffle=False, epochs=epochs, callbacks=callbacks, verbose=verbose)
 
@@ -307,8 +327,8 @@ def _prepare(net, has_val, *, learning_rate, optimizer, clipnorm, weight_decay, 
     build_optimizer(net)
     monitor = "val_loss" if has_val else "train_loss"
     # mode="min": Keras cannot tell the direction of a metric it does not know (the pinball loss).
-    callbacks = [keras.callbacks.EarlyStopping(monitor=monitor, patience=patience, mode="min",
-                                               restore_best_weights=restore_best_weights)]
+    callbacks = [EarlyStoppingFromStart(monitor=monitor, patience=patience, mode="min",
+                                        restore_best_weights=restore_best_weights)]
     if reduce_lr_patience:
         callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=0.5, patience=reduce_lr_patience,
                                                            min_lr=learning_rate / 64, mode="min"))
