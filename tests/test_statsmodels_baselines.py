@@ -355,3 +355,18 @@ def test_simple_differencing_is_checked_and_needs_a_long_enough_history():
     with pytest.raises(InvalidInputError, match="origins must lie in"):  # 24 + 1 + 1 + 1 points at least
         model.predict_at(positive_seasonal(120), [26], 3)
     assert model.predict_at(positive_seasonal(120), [28], 3).shape == (1, 3)
+
+
+def test_the_seasonal_random_walk_is_the_seasonal_naive_forecast():
+    """ARIMA(0,0,0)(0,1,0,s) on log1p values, the traffic recipe's fallback candidate, forecasts exactly what
+    the seasonal naive does (the last season repeated), from the end of the fit and from later origins."""
+    from tsforecast import SeasonalNaiveForecaster
+
+    y = positive_seasonal(120)
+    arima = _quiet(ARIMAForecaster(order=(0, 0, 0), seasonal_order=(0, 1, 0, 7), simple_differencing=True,
+                                   transform="log1p").fit, y[:80])
+    naive = SeasonalNaiveForecaster(m=7).fit(y[:80])
+    expected = np.tile(y.to_numpy()[73:80], 2)[:10]  # by hand: the last 7 values, repeated
+    np.testing.assert_allclose(arima.predict(10).to_numpy(), expected, rtol=1e-10)
+    np.testing.assert_allclose(naive.predict(10).to_numpy(), expected, rtol=1e-10)
+    np.testing.assert_allclose(arima.predict_at(y, [90, 101], 7), naive.predict_at(y, [90, 101], 7), rtol=1e-10)
