@@ -58,9 +58,10 @@ class NARXForecaster(NeuralForecaster):
         Residual target: the network forecasts the correction to the naive forecast (``"last"``)
         or to the seasonal-naive forecast (``"seasonal"``, needs ``lags >= seasonal_period``).
     seasonal_period : int, "season" or "long_season", optional
-        Season length for ``base="seasonal"`` (and the recurrent networks' ``seasonal_channel``); default (or ``"season"``): the first season of the
-        training index's frequency (24 for hourly data, 288 for 5-minute data); ``"long_season"``: the
-        last (a week). Inside :func:`tsforecast.seasonality.use_periods`, those periods instead.
+        Season length for ``base="seasonal"`` (and the recurrent networks' ``seasonal_channel``);
+        default (or ``"season"``): the first season of the training index's frequency (24 for hourly
+        data, 288 for 5-minute data); ``"long_season"``: the last (a week). Inside
+        :func:`tsforecast.seasonality.use_periods`, those periods instead.
     n_ensemble : int
         Train this many networks (seeds ``seed, seed+1, ...``) and forecast their median.
     epochs, batch_size, learning_rate, optimizer, clipnorm, loss, patience, validation_fraction

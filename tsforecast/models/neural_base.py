@@ -283,8 +283,8 @@ class NeuralForecaster(BaseForecaster):
         return "log" if self.scaler == "window" else self.scaler
 
     def _resolve_period(self, index):
-        """Season length for ``base='seasonal'`` and a seasonal channel: the parameter (a number, ``"season"`` or ``"long_season"``),
-        else the first season of the frequency."""
+        """Season length for ``base='seasonal'`` and a seasonal channel: the parameter (a number,
+        ``"season"`` or ``"long_season"``), else the first season of the frequency."""
         if self.base != "seasonal" and not self._seasonal_channel():
             return None
         return resolve_period(self.seasonal_period, index, "seasonal_period", type(self).__name__)
