@@ -262,7 +262,9 @@ def test_seasonal_pairs_name_the_last_day_and_a_day_either_side_of_a_week():
         assert lag_set("seasonal_pairs", hourly, 1000) == list(range(1, 25)) + list(range(141, 190))
     assert lag_set("seasonal_pairs", hourly, 95) == list(range(1, 25))  # not even the day's pairs fit
     daily = pd.date_range("2024-01-01", periods=5, freq="D")
-    assert lag_set("seasonal_pairs", daily, 34) == list(range(1, 15))
+    assert lag_set("seasonal_pairs", daily, 42) == list(range(1, 15))  # 28 targets: two per lag
+    assert lag_set("seasonal_pairs", daily, 41) == list(range(1, 8))
+    assert lag_set("seasonal_pairs", daily, 34) == list(range(1, 8))  # 14 lags would leave 20 targets
     assert lag_set("seasonal_pairs", daily, 17) == list(range(1, 8))
     assert lag_set("long_season", hourly, 1000) == list(range(1, 169))
     with pytest.raises(ParameterError, match="seasonal_pairs"):

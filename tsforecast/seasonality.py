@@ -159,8 +159,9 @@ def lag_set(spec, index, n=None) -> list:
     (hourly data: 1..24 and 144..192, 73 lags instead of 168). With them a model sees the last day next
     to the same hours a week earlier, and the hours a week before each lead time: what a forecast from
     the week-on-week change needs, without the lags in between. ``L`` is the longest season whose
-    pairs leave at least half of ``n`` points as targets, else the shortest (daily data: 1..14); when
-    not even that one's do, the last season's lags ``1..s``.
+    pairs leave at least half of ``n`` points as targets, and at least two targets per lag (a regression
+    on the lags is not to have nearly as many coefficients as rows), else the shortest (daily data:
+    1..14); when not even that one's do, the last season's lags ``1..s`` (daily data under 42 points).
     """
     if spec in SEASON_LAGS:
         return list(range(1, season_lags(spec, index, n) + 1))
@@ -168,10 +169,12 @@ def lag_set(spec, index, n=None) -> list:
         raise ParameterError(f"lags must be a number, a list of lags or one of {SEASON_LAGS + LAG_SETS}, "
                              f"got {spec!r}.")
     s = season_lags("season", index, n)
-    fitting = [p for p in index_periods(index) if n is None or 2 * (p + s) <= n]
-    if not fitting:
-        return list(range(1, s + 1))
-    return sorted(set(range(1, s + 1)) | set(range(max(1, fitting[-1] - s), fitting[-1] + s + 1)))
+
+    def pairs(p):
+        return sorted(set(range(1, s + 1)) | set(range(max(1, p - s), p + s + 1)))
+
+    fitting = [p for p in index_periods(index) if n is None or (2 * (p + s) <= n and n - (p + s) >= 2 * len(pairs(p)))]
+    return pairs(fitting[-1]) if fitting else list(range(1, s + 1))
 
 
 def detect_periods(y, periods=None, *, tolerance=0.05, min_gain=0.005) -> tuple:

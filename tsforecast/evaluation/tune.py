@@ -63,6 +63,16 @@ class TuneResult:
         Label of the last point of the training part.
     metric : str
         The metric optimised.
+    fallback_score_ : float or None
+        Cross-validated score of the ``fallback`` model on the same folds (None without one).
+    fallback_folds_ : ndarray or None
+        Its score on each fold.
+    fallback_name_ : str or None
+        Its class name.
+    fell_back_ : bool
+        True when the fallback scored at least as well as the best candidate (or no candidate
+        could be scored): ``best_forecaster_`` is then the fallback, and ``best_params_`` stay
+        the best candidate's, for the record.
     """
 
     best_params_: dict
@@ -72,15 +82,32 @@ class TuneResult:
     folds_: pd.DataFrame = field(default=None)
     end_: object = None
     metric: str = "mae"
+    fallback_score_: float | None = None
+    fallback_folds_: np.ndarray | None = None
+    fell_back_: bool = False
+    fallback_name_: str | None = None
 
     def summary(self) -> str:
         """One paragraph saying what was chosen, on which folds, and how it scored per fold."""
-        best = self.results_.loc[self.results_["rank"] == 1].iloc[0]
-        lines = [f"chose {self.best_params_} by mean {self.metric} {self.best_score_:.6g} over "
-                 f"{len(self.folds_)} fold(s) of the training part (up to {self.end_}):"]
+        ranked = self.results_.loc[self.results_["rank"] == 1]
+        best = ranked.iloc[0] if len(ranked) else None
+        params = f" {self.best_params_}" if self.best_params_ else ""
+        if self.fell_back_:
+            against = (f"against {self.best_score_:.6g} for the model{params}" if best is not None
+                       else "the model could not be fitted on these folds")
+            lines = [f"fell back to {self.fallback_name_}: mean {self.metric} {self.fallback_score_:.6g} over {len(self.folds_)} "
+                     f"fold(s) of the training part (up to {self.end_}), {against}:"]
+        else:
+            lines = [f"chose{params or ' the model as configured'} by mean {self.metric} {self.best_score_:.6g} over "
+                     f"{len(self.folds_)} fold(s) of the training part (up to {self.end_})"
+                     + (f", against {self.fallback_score_:.6g} for the fallback:" if self.fallback_score_ is not None
+                        else ":")]
         for k, row in enumerate(self.folds_.itertuples(), start=1):
+            scores = [] if best is None else [f"{best[f'score_fold{k}']:.6g}"]
+            if self.fallback_folds_ is not None:
+                scores.append(f"fallback {self.fallback_folds_[k - 1]:.6g}")
             lines.append(f"  fold {k}: trained up to {row.train_end}, scored {row.first_target} .. {row.last_target} "
-                         f"({row.n_origins} origins): {best[f'score_fold{k}']:.6g}")
+                         f"({row.n_origins} origins): {', '.join(scores)}")
         return "\n".join(lines)
 
 
@@ -201,7 +228,7 @@ def _evaluate(est, params, series, Xf, folds, options, metric):
 
 def tune(forecaster, y, param_grid, X=None, n_iter=None, initial=0.5, horizon=None, step=1, refit=False,
          metric="mae", n_jobs=1, seed=0, progress=False, window="expanding", seasonal_period=1, n_folds=3,
-         fold_size=None, end=None) -> TuneResult:
+         fold_size=None, end=None, fallback=None) -> TuneResult:
     """Grid or random search of forecaster parameters by rolling-origin cross-validation on the training part.
 
     The training part is ``y[:end]``. Its origins from ``initial`` on are cut
@@ -249,6 +276,12 @@ def tune(forecaster, y, param_grid, X=None, n_iter=None, initial=0.5, horizon=No
     end : int or timestamp, optional
         First point of the held-out part: the number of training points, or
         (DatetimeIndex) the first timestamp not used. Default: all of ``y``.
+    fallback : BaseForecaster or str, optional
+        A simpler model (e.g. ``"seasonal_naive"``) scored on the same folds. If
+        it scores at least as well as the best candidate, or no candidate can be
+        fitted on the folds (a series too short for the model), it is the one
+        refitted and returned: on a short series nothing estimated may beat it.
+        ``param_grid`` may then be ``{}`` (the forecaster as configured).
 
     Returns
     -------
@@ -286,28 +319,66 @@ def tune(forecaster, y, param_grid, X=None, n_iter=None, initial=0.5, horizon=No
     else:
         results = (job[0](*job[1], **job[2]) for job in jobs)
     rows = list(tqdm(results, total=len(candidates), desc="tune", unit="candidate", disable=not progress))
+    weights = [len(f) for f in folds]
+    fb = None if fallback is None else as_forecaster(fallback)
+    fb_folds = None if fb is None else _evaluate(fb, {}, series, Xf, folds, options, metric)[0]
 
-    failures = [(p, r[3]) for p, r in zip(candidates, rows) if r[3] is not None]
+    def fit(model, params):
+        return clone(model).set_params(**params).fit(series, Xf)
+
+    for params, row in zip(candidates, rows):
+        if row[3] is not None:
+            warnings.warn(f"tune: candidate {params} failed and scores NaN: {row[3]}", RuntimeWarning, stacklevel=2)
+    best, scores, table = _pick(candidates, rows, weights, metric, fb_folds)
+    fell_back = best is None or _beats(fb_folds, weights, scores[best], metric)
+    return TuneResult(best_params_={} if best is None else dict(candidates[best]),
+                      best_score_=np.nan if best is None else float(scores[best]),
+                      best_forecaster_=fit(fb, {}) if fell_back else fit(est, candidates[best]),
+                      results_=table, folds_=_fold_table(series.index, folds, horizon), end_=series.index[-1],
+                      metric=metric, fallback_score_=_fold_mean(fb_folds, weights),
+                      fallback_folds_=fb_folds, fell_back_=fell_back, fallback_name_=_name(fb))
+
+
+def _name(model):
+    return None if model is None else type(model).__name__
+
+
+def _fold_mean(fold_scores, weights):
+    return None if fold_scores is None else float(np.average(fold_scores, weights=weights))
+
+
+def _beats(fb_folds, weights, best_score, metric) -> bool:
+    """Whether the fallback scores at least as well as the best candidate (a tie goes to the simpler model)."""
+    fb = _fold_mean(fb_folds, weights)
+    if fb is None or not np.isfinite(fb):
+        return False
+    return fb >= best_score if metric in GREATER_IS_BETTER else fb <= best_score
+
+
+def _pick(candidates, rows, weights, metric, fb_folds):
+    """The best candidate's position (None when none could be scored but the fallback was), every
+    candidate's mean score, and the results table; raises when nothing at all could be scored."""
+    failures = [r[3] for r in rows if r[3] is not None]
+    fb_ok = fb_folds is not None and np.isfinite(_fold_mean(fb_folds, weights))
     if len(failures) == len(candidates):
-        raise failures[0][1]
-    for params, exc in failures:
-        warnings.warn(f"tune: candidate {params} failed and scores NaN: {exc}", RuntimeWarning, stacklevel=2)
+        # Only a model the folds are too short for falls back; a bad setting is the user's to fix.
+        worst = next((e for e in failures if not isinstance(e, NotEnoughDataError)), failures[0])
+        if not fb_ok or not isinstance(worst, NotEnoughDataError):
+            raise worst
     fold_scores = np.vstack([r[0] for r in rows])
-    scores = np.average(fold_scores, axis=1, weights=[len(f) for f in folds])
-    if np.isnan(scores).all():
-        raise InvalidInputError(f"metric {metric!r} is undefined on every fold (see the warnings); choose another metric.")
+    scores = np.average(fold_scores, axis=1, weights=weights)
     sign = -1.0 if metric in GREATER_IS_BETTER else 1.0
     table = _results_table(candidates, scores, fold_scores, rows, sign)
-    best = int(np.nanargmin(sign * scores))
-    best_params = dict(candidates[best])
-    best_forecaster = clone(est).set_params(**best_params).fit(series, Xf)
-    return TuneResult(best_params_=best_params, best_score_=float(scores[best]), best_forecaster_=best_forecaster,
-                      results_=table, folds_=_fold_table(series.index, folds, horizon), end_=series.index[-1],
-                      metric=metric)
+    if np.isnan(scores).all():
+        if not fb_ok:
+            raise InvalidInputError(f"metric {metric!r} is undefined on every fold (see the warnings); choose "
+                                    f"another metric.")
+        return None, scores, table
+    return int(np.nanargmin(sign * scores)), scores, table
 
 
 def tune_global(forecaster, y: dict, param_grid, *, end, initial=0.5, horizon=None, step=1, metric="mae", n_folds=3,
-                seasonal_period=1, progress=False, fit_best=True) -> TuneResult:
+                seasonal_period=1, progress=False, fit_best=True, fallback=None) -> TuneResult:
     """:func:`tune` for a global model over many series: one fit per fold and candidate, over all series.
 
     Each series' training part is ``y[k][:end[k]]``; its origins from ``initial`` (points, or a fraction
@@ -331,6 +402,10 @@ def tune_global(forecaster, y: dict, param_grid, *, end, initial=0.5, horizon=No
     fit_best : bool, default True
         Fit the winner over all training parts (``best_forecaster_``); False leaves it None, for a
         caller that fits it itself (an experiment's backtest).
+    fallback : BaseForecaster or str, optional
+        A model fitted per series (e.g. ``"seasonal_naive"``), scored on the same folds of every
+        series and averaged over series as the candidates are; it wins as in :func:`tune`. Then
+        ``best_forecaster_`` is ``{id: fallback fitted on that series' training part}`` (with ``fit_best``).
 
     Returns
     -------
@@ -390,15 +465,18 @@ def tune_global(forecaster, y: dict, param_grid, *, end, initial=0.5, horizon=No
             scores, fit_s, pred_s, failure = [np.nan] * n_folds, np.nan, np.nan, exc
             warnings.warn(f"tune_global: candidate {params} failed and scores NaN: {exc}", RuntimeWarning, stacklevel=2)
         rows.append((np.array(scores), fit_s, pred_s, failure))
-    if all(r[3] is not None for r in rows):
-        raise rows[0][3]
-    fold_scores = np.vstack([r[0] for r in rows])
     weights = [sum(len(f[j]) for f in folds.values()) for j in range(n_folds)]
-    scores = np.average(fold_scores, axis=1, weights=weights)
-    sign = -1.0 if metric in GREATER_IS_BETTER else 1.0
-    best = int(np.nanargmin(sign * scores))
-    best_params = dict(candidates[best])
-    fitted = clone(est).set_params(**best_params).fit(series) if fit_best else None
+    fb = None if fallback is None else as_forecaster(fallback)
+    fb_folds = None if fb is None else _fallback_folds(fb, series, folds, horizon, step, metric, seasonal_period)
+    best, scores, results = _pick(candidates, rows, weights, metric, fb_folds)
+    fell_back = best is None or _beats(fb_folds, weights, scores[best], metric)
+    best_params = {} if best is None else dict(candidates[best])
+    if not fit_best:
+        fitted = None
+    elif fell_back:
+        fitted = {k: clone(fb).fit(s) for k, s in series.items()}
+    else:
+        fitted = clone(est).set_params(**best_params).fit(series)
     table = pd.DataFrame({
         "fold": np.arange(1, n_folds + 1),
         "train_end": [max(series[k].index[f[j][0] - 1] for k, f in folds.items()) for j in range(n_folds)],
@@ -407,9 +485,28 @@ def tune_global(forecaster, y: dict, param_grid, *, end, initial=0.5, horizon=No
         "n_origins": weights,
         "n_series": len(series),
     })
-    return TuneResult(best_params_=best_params, best_score_=float(scores[best]), best_forecaster_=fitted,
-                      results_=_results_table(candidates, scores, fold_scores, rows, sign), folds_=table,
-                      end_=max(s.index[-1] for s in series.values()), metric=metric)
+    return TuneResult(best_params_=best_params, best_score_=np.nan if best is None else float(scores[best]),
+                      best_forecaster_=fitted, results_=results, folds_=table,
+                      end_=max(s.index[-1] for s in series.values()), metric=metric,
+                      fallback_score_=_fold_mean(fb_folds, weights), fallback_folds_=fb_folds, fell_back_=fell_back,
+                      fallback_name_=_name(fb))
+
+
+def _fallback_folds(fb, series, folds, horizon, step, metric, seasonal_period) -> np.ndarray:
+    """Fold scores of a per-series ``fb`` on :func:`tune_global`'s folds: fitted on each series up to its
+    fold origin, its metric averaged over series as :func:`~tsforecast.evaluation.backtest_global` does."""
+    scores = []
+    try:
+        for j in range(len(next(iter(folds.values())))):
+            per = [backtest(fb, s.iloc[: int(folds[k][j][-1]) + horizon], initial=int(folds[k][j][0]),
+                            horizon=horizon, step=step, metrics=(metric,),
+                            seasonal_period=seasonal_period).metrics.loc["all", metric]
+                   for k, s in series.items()]
+            scores.append(float(np.mean(per)))
+    except TSForecastError as exc:
+        warnings.warn(f"tune_global: the fallback failed and scores NaN: {exc}", RuntimeWarning, stacklevel=3)
+        return np.full(len(next(iter(folds.values()))), np.nan)
+    return np.array(scores)
 
 
 def _results_table(candidates, scores, fold_scores, rows, sign) -> pd.DataFrame:

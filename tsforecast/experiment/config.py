@@ -42,7 +42,7 @@ PROTOCOL_KEYS = {"initial", "train_fraction", "test_size", "horizon", "step", "r
                  "coverage", "seasonal_period", "n_jobs", "periods"}
 PERIODS = ("frequency", "detect")
 # Keys of a model table the runner reads itself; every other key is a model parameter.
-MODEL_RUNNER_KEYS = {"model", "global", "search"}
+MODEL_RUNNER_KEYS = {"model", "global", "search", "fallback"}
 WINDOWS = ("expanding", "sliding")
 KNOWN_METRICS = ("mae", "rmse", "mape", "smape", "mase", "r2", "directional_accuracy")
 
@@ -59,6 +59,7 @@ class ModelSpec:
     params: dict
     global_: bool = False
     search: dict | None = None  # {param: [candidates]}: chosen by cross-validation inside the training part
+    fallback: str | None = None  # a simpler model taken instead when it cross-validates at least as well
 
     def build(self, horizon=None):
         """A fresh, unfitted forecaster.
@@ -72,6 +73,10 @@ class ModelSpec:
         if horizon is not None and "horizon" not in params and "horizon" in get_forecaster_class(self.model)._get_param_names():
             params["horizon"] = int(horizon)
         return get_forecaster(self.model, **params)
+
+    def build_fallback(self, horizon=None):
+        """A fresh ``fallback`` model (None without one), built as a model of that name with no parameters."""
+        return None if self.fallback is None else ModelSpec(self.label, self.fallback, {}).build(horizon)
 
 
 @dataclass
@@ -229,7 +234,16 @@ def _model_specs(models, seed, where, context):
             if bad:
                 raise ParameterError(f"{ctx}.search in {where}: {name!r} has no parameter {bad[0]!r}.")
             search = {k: [_param_value(v) for v in values] for k, values in search.items()}
-        spec = ModelSpec(label, name, params, is_global, search)
+        fallback = table.get("fallback")
+        if fallback is not None:
+            if not isinstance(fallback, str) or fallback not in list_forecasters():
+                raise ConfigError(f"{ctx}.fallback in {where} must name a model, e.g. fallback = \"seasonal_naive\"; "
+                                  f"one of {list_forecasters()}, got {fallback!r}.")
+            if get_forecaster_class(fallback).get_tag("global") or get_forecaster_class(fallback).get_tag("neural"):
+                raise ConfigError(f"{ctx}.fallback in {where}: the fallback is the simple model taken when "
+                                  f"{name!r} does not beat it on the folds; {fallback!r} is not one (use e.g. "
+                                  f"\"seasonal_naive\" or \"naive\").")
+        spec = ModelSpec(label, name, params, is_global, search, fallback)
         try:
             spec.build()._check_params()
         except ParameterError as exc:

@@ -110,19 +110,37 @@ def _run_single(run: RunSpec, y: pd.Series, p: dict, progress: bool):
 def _select(spec, y, p, kwargs, progress):
     """The model of ``spec``; with a ``search`` table, its parameters chosen by rolling-origin
     cross-validation (3 folds) inside the training part, ``y[:initial]`` only, scored by the
-    headline metric. What was chosen and why is kept on the model for the report."""
+    headline metric; with a ``fallback``, that model instead when it scores at least as well on the
+    same folds. What was chosen and why is kept on the model for the report."""
     from ..evaluation import tune
     from ..evaluation.backtest import _check_initial
 
     model = spec.build(p["horizon"])
-    if not spec.search:
+    if not spec.search and not spec.fallback:
         return model
     end = _check_initial(kwargs["initial"], len(y))  # the first test origin: the search never reads past it
-    result = tune(model, y, spec.search, horizon=p["horizon"], step=p["step"], metric=p["headline"], n_folds=3,
-                  end=end, seasonal_period=p["seasonal_period"], progress=progress)
-    model.set_params(**result.best_params_)
-    model.selection_ = f"`{spec.label}`: " + result.summary()
+    result = tune(model, y, spec.search or {}, horizon=p["horizon"], step=p["step"], metric=p["headline"],
+                  n_folds=3, end=end, seasonal_period=p["seasonal_period"], progress=progress,
+                  fallback=spec.build_fallback(p["horizon"]))
+    return _chosen(spec, model, result, p["horizon"], f"`{spec.label}`: ")
+
+
+def _chosen(spec, model, result, horizon, prefix):
+    """``model`` with the search's parameters, or the fallback the folds preferred (unfitted), with the reason."""
+    if result.fell_back_:
+        model = spec.build_fallback(horizon)
+        model.fell_back_from_ = spec.label
+    else:
+        model.set_params(**result.best_params_)
+    model.selection_ = prefix + result.summary()
     return model
+
+
+def _choice(spec, model) -> tuple:
+    """What the per-series selection of ``spec`` chose on one series, as sorted (name, value) pairs."""
+    if hasattr(model, "fell_back_from_"):
+        return (("fallback", spec.fallback),)
+    return tuple(sorted((key, model.get_params()[key]) for key in spec.search or {}))
 
 
 def _describe_fit_choice(label, model, train):
@@ -140,19 +158,19 @@ def _describe_fit_choice(label, model, train):
 
 
 def _select_global(name, spec, model, series, initials, p, progress):
-    """Set the ``search`` parameters of the global ``model`` by rolling-origin cross-validation (3 folds)
-    inside every series' training part (:func:`~tsforecast.evaluation.tune_global`); the choice and its
-    fold scores are kept on the model for the report."""
+    """The global ``model`` with its ``search`` parameters chosen by rolling-origin cross-validation (3 folds)
+    inside every series' training part (:func:`~tsforecast.evaluation.tune_global`), or its ``fallback``
+    (fitted per series) when that scores at least as well; the choice and its fold scores are kept on it."""
     from ..evaluation import tune_global
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        result = tune_global(model, series, spec.search, end=initials, horizon=p["horizon"], step=p["step"],
+        result = tune_global(model, series, spec.search or {}, end=initials, horizon=p["horizon"], step=p["step"],
                              metric=p["headline"], n_folds=3, seasonal_period=p["seasonal_period"], progress=progress,
-                             fit_best=False)
-    model.set_params(**result.best_params_)
-    model.selection_ = (f"`{name}` (one model over {int(result.folds_['n_series'].iloc[0])} series, each fold's "
-                        f"score the mean over series): " + result.summary())
+                             fit_best=False, fallback=spec.build_fallback(p["horizon"]))
+    n_series = int(result.folds_["n_series"].iloc[0])
+    return _chosen(spec, model, result, p["horizon"], f"`{name}` (one model over {n_series} series, each fold's score the mean "
+                                        f"over series): ")
 
 
 # -- many series ---------------------------------------------------------------------------
@@ -178,15 +196,23 @@ def _run_many(run: RunSpec, series: dict, p: dict, progress: bool):
     per = {name: {} for name in names}  # model -> series -> (metrics table, errors)
     frames, fit_s, pred_s = [], dict.fromkeys(names, 0.0), dict.fromkeys(names, 0.0)
 
-    choices = {n: [] for n in local if run.models[n].search}
+    fell = set()
+    for name in list(glob):
+        spec = run.models[name]
+        if spec.search or spec.fallback:
+            models[name] = _select_global(name, spec, models[name], series, initials, p, progress)
+        if hasattr(models[name], "fell_back_from_"):  # its per-series fallback is forecast with the local models
+            local[name] = glob.pop(name)
+            fell.add(name)
+    choices = {n: [] for n in local if n not in fell and (run.models[n].search or run.models[n].fallback)}
     if local:
         for k, y in tqdm(series.items(), desc=f"{run.label}: per-series models", unit="series", disable=not progress):
             kw = _compare_kwargs(p, len(y))
             kw["initial"] = initials[k]
             # A search table chooses each series' parameters on that series' own training part.
-            chosen = {n: _select(run.models[n], y, p, kw, False) if run.models[n].search else models[n] for n in local}
+            chosen = {n: _select(run.models[n], y, p, kw, False) if n in choices else models[n] for n in local}
             for n in choices:
-                choices[n].append(tuple(sorted((key, chosen[n].get_params()[key]) for key in run.models[n].search)))
+                choices[n].append(_choice(run.models[n], chosen[n]))
             cmp = compare(chosen, y, baseline=None, progress=False, **kw)
             for name, bt in cmp.backtests.items():
                 per[name][k] = (bt.metrics, bt.errors)
@@ -194,8 +220,6 @@ def _run_many(run: RunSpec, series: dict, p: dict, progress: bool):
                 fit_s[name] += bt.fit_seconds
                 pred_s[name] += bt.predict_seconds
     for name in glob:
-        if run.models[name].search:
-            _select_global(name, run.models[name], models[name], series, initials, p, progress)
         _describe_fit_choice(name, models[name], {k: s.iloc[: initials[k]] for k, s in series.items()})
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
@@ -209,7 +233,7 @@ def _run_many(run: RunSpec, series: dict, p: dict, progress: bool):
         fit_s[name], pred_s[name] = bt.fit_seconds, bt.predict_seconds
 
     for n, picks in choices.items():
-        counts = pd.Series([", ".join(f"{key}={v!r}" for key, v in c) for c in picks]).value_counts()
+        counts = pd.Series([", ".join(f"{key}={v!r}" for key, v in c) or "as configured" for c in picks]).value_counts()
         models[n].selection_ = (f"`{n}`: chosen per series by rolling-origin cross-validation (3 folds) inside each "
                                 f"series' training part, by {p['headline']}: "
                                 + "; ".join(f"{c} on {int(v)} series" for c, v in counts.items()))
