@@ -95,7 +95,8 @@ def test_data_after_end_never_changes_whether_it_falls_back(scale, seed):
     y = seasonal_walk(seed=seed)
     wrecked = y.copy()
     wrecked.iloc[120:] = wrecked.iloc[120:][::-1].to_numpy() * scale
-    runs = [tune(ARForecaster(lags=1), s, {}, initial=60, horizon=7, end=120, fallback="seasonal_naive") for s in (y, wrecked)]
+    runs = [tune(ARForecaster(lags=1), s, {}, initial=60, horizon=7, end=120, fallback="seasonal_naive")
+            for s in (y, wrecked)]
     assert runs[0].fell_back_ == runs[1].fell_back_
     assert runs[0].fallback_score_ == runs[1].fallback_score_ and runs[0].best_score_ == runs[1].best_score_
 
@@ -165,8 +166,8 @@ def test_experiment_global_model_falls_back_per_series_over_many_series(tmp_path
            "protocol": {"test_size": 30, "horizon": 3, "step": 3, "refit": False, "metrics": ["mae"],
                         "seasonal_period": 6},
            "models": {"snaive": {"model": "seasonal_naive"},  # m as the fallback's: the frequency's day, 24
-                      "narx": {"model": "narx", "global": True, "lags": 1, "hidden": [1], "epochs": 1, "linear_skip": False,
-                               "batch_size": 64, "fallback": "seasonal_naive"},
+                      "narx": {"model": "narx", "global": True, "lags": 1, "hidden": [1], "epochs": 1,
+                               "linear_skip": False, "batch_size": 64, "fallback": "seasonal_naive"},
                       "ar": {"model": "ar", "lags": 1, "fallback": "seasonal_naive"}}}
     result = run_experiment(cfg, results_dir=tmp_path / "out", name="g", progress=False)
     table = result.table.set_index("model")

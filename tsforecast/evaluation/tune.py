@@ -95,8 +95,8 @@ class TuneResult:
         if self.fell_back_:
             against = (f"against {self.best_score_:.6g} for the model{params}" if best is not None
                        else "the model could not be fitted on these folds")
-            lines = [f"fell back to {self.fallback_name_}: mean {self.metric} {self.fallback_score_:.6g} over {len(self.folds_)} "
-                     f"fold(s) of the training part (up to {self.end_}), {against}:"]
+            lines = [f"fell back to {self.fallback_name_}: mean {self.metric} {self.fallback_score_:.6g} over "
+                     f"{len(self.folds_)} fold(s) of the training part (up to {self.end_}), {against}:"]
         else:
             lines = [f"chose{params or ' the model as configured'} by mean {self.metric} {self.best_score_:.6g} over "
                      f"{len(self.folds_)} fold(s) of the training part (up to {self.end_})"

@@ -169,8 +169,8 @@ def _select_global(name, spec, model, series, initials, p, progress):
                              metric=p["headline"], n_folds=3, seasonal_period=p["seasonal_period"], progress=progress,
                              fit_best=False, fallback=spec.build_fallback(p["horizon"]))
     n_series = int(result.folds_["n_series"].iloc[0])
-    return _chosen(spec, model, result, p["horizon"], f"`{name}` (one model over {n_series} series, each fold's score the mean "
-                                        f"over series): ")
+    prefix = f"`{name}` (one model over {n_series} series, each fold's score the mean over series): "
+    return _chosen(spec, model, result, p["horizon"], prefix)
 
 
 # -- many series ---------------------------------------------------------------------------
@@ -196,15 +196,14 @@ def _run_many(run: RunSpec, series: dict, p: dict, progress: bool):
     per = {name: {} for name in names}  # model -> series -> (metrics table, errors)
     frames, fit_s, pred_s = [], dict.fromkeys(names, 0.0), dict.fromkeys(names, 0.0)
 
-    fell = set()
     for name in list(glob):
         spec = run.models[name]
         if spec.search or spec.fallback:
             models[name] = _select_global(name, spec, models[name], series, initials, p, progress)
         if hasattr(models[name], "fell_back_from_"):  # its per-series fallback is forecast with the local models
             local[name] = glob.pop(name)
-            fell.add(name)
-    choices = {n: [] for n in local if n not in fell and (run.models[n].search or run.models[n].fallback)}
+    choices = {n: [] for n in local if not hasattr(models[n], "fell_back_from_")
+               and (run.models[n].search or run.models[n].fallback)}
     if local:
         for k, y in tqdm(series.items(), desc=f"{run.label}: per-series models", unit="series", disable=not progress):
             kw = _compare_kwargs(p, len(y))
