@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -31,6 +32,12 @@ def contains_network(spec: dict) -> bool:
     if spec["model"] == "ensemble":
         return any(contains_network(m if isinstance(m, dict) else {"model": m[0]}) for m in spec["models"])
     return bool(get_forecaster_class(spec["model"]).get_tag("neural"))
+
+
+def fell_back(report: str, dataset: str) -> set:
+    """Models that the report says fell back to their fallback (all series) on ``dataset``."""
+    section = report.split(f"\n## {dataset}\n", 1)[-1].split("\n## ", 1)[0]
+    return set(re.findall(r"^- `([^`]+)`[^:\n]*: fell back to", section, flags=re.MULTILINE))
 
 
 def error_matrix(frame: pd.DataFrame) -> pd.DataFrame:
@@ -65,30 +72,24 @@ def main(argv=None):
     forecasts = pd.read_parquet(args.results / "forecasts.parquet")
     step = int(config.get("protocol", {}).get("step", 1))
     specs = config["models"]
+    report = (args.results / "report.md").read_text()
     for dataset, table in metrics.groupby("dataset", sort=False):
         headline = next(c for c in ("mape", "mase") if c in table and table[c].notna().any())
         table = table.set_index("model")
-        nets = [m for m in table.index if contains_network(specs[m])]
+        fallen = fell_back(report, dataset)
+        # A network that fell back to seasonal naive forecasts as seasonal naive: it is not a network here.
+        nets = [m for m in table.index if contains_network(specs[m]) and m not in fallen]
         classical = [m for m in table.index if m in CLASSICAL]
-        best_net, best_cls = table.loc[nets, headline].idxmin(), table.loc[classical, headline].idxmin()
-        if args.network:
-            if args.network not in nets:
-                parser.error(f"--network {args.network!r} is not a model with a network here; those are {nets}")
-            best_net = args.network
         rows = forecasts[forecasts["dataset"] == dataset]
-        e_net = error_matrix(rows[rows["model"] == best_net])
-        e_cls = error_matrix(rows[rows["model"] == best_cls])
-        ds_step = int(config.get("datasets", {}).get(dataset, {}).get("protocol", {}).get("step", step))
-        stat, p = dm_against(e_net.to_numpy(), e_cls.loc[e_net.index].to_numpy(), ds_step, "se", best_net, best_cls)
         print(f"\n== {dataset} ({headline}) ==")
-        print(f"{'given' if args.network else 'best'} with a network: {best_net} {table.loc[best_net, headline]:.3f}; best classical: {best_cls} "
-              f"{table.loc[best_cls, headline]:.3f}; DM (squared error) stat {stat:.2f}, p {p:.4f} "
-              f"({'network better' if stat < 0 else 'classical better'})")
-        if not p < 0.05 or stat > 0:
-            k = significant_scale(e_net.to_numpy(), e_cls.loc[e_net.index].to_numpy(), ds_step)
-            mse = float(np.mean(e_net.to_numpy() ** 2) / np.mean(e_cls.loc[e_net.index].to_numpy() ** 2))
-            print(f"  the same errors scaled by {k:.3f} would reach p < 0.05: an MSE {k * k * mse:.3f} times the "
-                  f"classical model's instead of {mse:.3f}")
+        if fallen:
+            print(f"fell back to seasonal naive on the training folds: {sorted(fallen)}")
+        if not nets:
+            print("no model with a network is left")
+        else:
+            _network_against_classical(parser, args, table, rows, headline, nets, classical,
+                                       int(config.get("datasets", {}).get(dataset, {}).get("protocol", {})
+                                           .get("step", step)))
         lead1 = rows[rows["step"] == 1].assign(ape=lambda d: 100 * (d["y_true"] - d["y_pred"]).abs() / d["y_true"].abs())
         lead1 = lead1.replace([np.inf], np.nan).groupby("model")["ape"].mean().sort_values()
         print("lead-1 MAPE: " + ", ".join(f"{m} {v:.2f}" for m, v in lead1.items() if not math.isnan(v)))
@@ -100,6 +101,26 @@ def main(argv=None):
         worse = [m for m in others if m not in tied and table.loc[m, headline] > snaive]
         print(f"worse than seasonal naive: {worse or 'none'}" + (f" (tied with it: {tied})" if tied else ""))
     return 0
+
+
+def _network_against_classical(parser, args, table, rows, headline, nets, classical, ds_step):
+    """DM test of the best (or the given) model with a network against the best classical model."""
+    best_net, best_cls = table.loc[nets, headline].idxmin(), table.loc[classical, headline].idxmin()
+    if args.network:
+        if args.network not in nets:
+            parser.error(f"--network {args.network!r} is not a model with a network here; those are {nets}")
+        best_net = args.network
+    e_net = error_matrix(rows[rows["model"] == best_net])
+    e_cls = error_matrix(rows[rows["model"] == best_cls]).loc[e_net.index]
+    stat, p = dm_against(e_net.to_numpy(), e_cls.to_numpy(), ds_step, "se", best_net, best_cls)
+    print(f"{'given' if args.network else 'best'} with a network: {best_net} {table.loc[best_net, headline]:.3f}; "
+          f"best classical: {best_cls} {table.loc[best_cls, headline]:.3f}; DM (squared error) stat {stat:.2f}, "
+          f"p {p:.4f} ({'network better' if stat < 0 else 'classical better'})")
+    if not p < 0.05 or stat > 0:
+        k = significant_scale(e_net.to_numpy(), e_cls.to_numpy(), ds_step)
+        mse = float(np.mean(e_net.to_numpy() ** 2) / np.mean(e_cls.to_numpy() ** 2))
+        print(f"  the same errors scaled by {k:.3f} would reach p < 0.05: an MSE {k * k * mse:.3f} times the "
+              f"classical model's instead of {mse:.3f}")
 
 
 if __name__ == "__main__":

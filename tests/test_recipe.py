@@ -103,3 +103,40 @@ def test_recipe_checks_finds_the_scale_where_dm_turns_significant():
     assert stat < 0 and p < 0.05
     stat, p = dm_against((k + 1e-3) * e_net, e_cls, 1, "se")  # just above it: not significant
     assert p >= 0.05
+
+
+def test_recipe_checks_do_not_count_a_network_that_fell_back_and_report_ties(tmp_path, capsys):
+    """On a seasonal random walk the folds send AR(1) and a tiny NARX to seasonal naive: the checks name
+    them, find no network left, report them tied with seasonal naive and a plain AR(1) worse."""
+    import importlib.util
+
+    import numpy as np
+    import pandas as pd
+
+    from tsforecast.experiment import run_experiment
+
+    rng = np.random.default_rng(0)
+    y = np.empty(150)
+    y[:7] = 100 + 20 * np.sin(2 * np.pi * np.arange(7) / 7)
+    for t in range(7, 150):
+        y[t] = y[t - 7] + rng.normal()
+    pd.DataFrame({"timestamp": pd.date_range("2024-01-01", periods=150, freq="D"), "value": y}).to_csv(
+        tmp_path / "walk.csv", index=False)
+    cfg = {"dataset": str(tmp_path / "walk.csv"), "baseline": "seasonal_naive", "seed": 0,
+           "protocol": {"test_size": 40, "horizon": 7, "metrics": ["mape"], "headline": "mape"},
+           "models": {"naive": {"model": "naive"}, "seasonal_naive": {"model": "seasonal_naive"},
+                      "ar": {"model": "ar", "lags": 1, "fallback": "seasonal_naive"},
+                      "ar_plain": {"model": "ar", "lags": 1},
+                      "narx": {"model": "narx", "lags": 2, "hidden": [1], "epochs": 1, "linear_skip": False,
+                               "fallback": "seasonal_naive"}}}
+    result = run_experiment(cfg, results_dir=tmp_path / "out", name="walk", progress=False)
+    spec = importlib.util.spec_from_file_location("recipe_checks", RECIPE.with_name("recipe_checks.py"))
+    checks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(checks)
+    assert checks.fell_back((result.path / "report.md").read_text(), "walk") == {"ar", "narx"}
+    capsys.readouterr()
+    assert checks.main([str(result.path)]) == 0
+    out = capsys.readouterr().out
+    assert "fell back to seasonal naive on the training folds: ['ar', 'narx']" in out
+    assert "no model with a network is left" in out
+    assert "worse than seasonal naive: ['ar_plain'] (tied with it: ['ar', 'narx'])" in out
