@@ -173,7 +173,10 @@ def lag_set(spec, index, n=None) -> list:
     def pairs(p):
         return sorted(set(range(1, s + 1)) | set(range(max(1, p - s), p + s + 1)))
 
-    fitting = [p for p in index_periods(index) if n is None or (2 * (p + s) <= n and n - (p + s) >= 2 * len(pairs(p)))]
+    def fits(p):  # at least half of n as targets, and two targets per lag
+        return n is None or (2 * (p + s) <= n and n - (p + s) >= 2 * len(pairs(p)))
+
+    fitting = [p for p in index_periods(index) if fits(p)]
     return pairs(fitting[-1]) if fitting else list(range(1, s + 1))
 
 
