@@ -355,6 +355,60 @@ def test_best_subset_equals_a_hand_rolling_origin_loop_over_every_subset():
     assert ens.selection_summary().startswith("averages " + " + ".join(SUBSET_MEMBERS[i][0] for i in best) + ",")
 
 
+@pytest.mark.parametrize("walk", [False, True])
+def test_a_benchmark_member_leaves_out_members_worse_alone_than_it(walk):
+    """Hand loop: the subset is the best of those without a member that alone scores worse than the
+    benchmark; on a seasonal random walk every other member is worse, so the benchmark forecasts alone."""
+    if walk:
+        rng = np.random.default_rng(5)
+        v = list(100 + 10 * np.sin(2 * np.pi * np.arange(12) / 12))
+        for t in range(12, 240):
+            v.append(v[t - 12] + rng.normal())
+        y = pd.Series(v, index=pd.date_range("2024-01-01", periods=240, freq="h"))
+    else:
+        y = seasonal(240, period=12, seed=4)
+    ens = EnsembleForecaster(SUBSET_MEMBERS, combine="best_subset", horizon=3, holdout=0.3, n_folds=3,
+                             benchmark="seasonal_naive").fit(y)
+    _, scores = _brute_subset_choice(SUBSET_MEMBERS, y, 3, 0.3, 3)
+    worse = {i for i in range(4) if scores[(i,)] > scores[(1,)]}
+    allowed = {c: v for c, v in scores.items() if not worse.intersection(c)}
+    assert ens.subset_ == min(allowed, key=allowed.get)
+    assert ("; worse alone than seasonal_naive, so left out: " + ", ".join(SUBSET_MEMBERS[i][0] for i in sorted(worse))
+            in ens.selection_summary())
+    if walk:
+        assert worse == {0, 2, 3} and ens.subset_ == (1,)
+        snaive = get_forecaster("seasonal_naive", m=12).fit(y)
+        np.testing.assert_array_equal(ens.predict().to_numpy(), snaive.predict(3).to_numpy())
+    else:  # naive and AR(2) lose to the benchmark alone; AR on lags 1 and 12 does not
+        assert worse == {0, 2} and 3 in ens.subset_
+
+
+def test_a_member_worse_alone_than_the_benchmark_is_left_out_even_where_it_helps_the_mean():
+    """y_t = 0.6 y_{t-12} + 0.4 y_{t-24} + e: last period's value (the benchmark) and an AR on lag 24 err in
+    opposite directions, so their mean beats the benchmark alone, but the AR alone is worse than it."""
+    rng = np.random.default_rng(1)
+    v = list(100 + 10 * rng.normal(size=24))
+    for t in range(24, 400):
+        v.append(0.6 * v[t - 12] + 0.4 * v[t - 24] + rng.normal())
+    y = pd.Series(v, index=pd.date_range("2024-01-01", periods=400, freq="h"))
+    members = (("seasonal_naive", {"m": 12}), ("ar", {"lags": (24,)}))
+    _, scores = _brute_subset_choice(members, y, 3, 0.5, 3)
+    assert scores[(1,)] > scores[(0,)] > scores[(0, 1)]
+    kw = dict(combine="best_subset", horizon=3, holdout=0.5, n_folds=3)
+    assert EnsembleForecaster(members, **kw).fit(y).subset_ == (0, 1)
+    assert EnsembleForecaster(members, benchmark="seasonal_naive", **kw).fit(y).subset_ == (0,)
+
+
+def test_a_benchmark_must_name_one_member_of_a_best_subset():
+    y = seasonal(120, period=12)
+    with pytest.raises(ParameterError, match="exactly one member"):
+        EnsembleForecaster(SUBSET_MEMBERS, combine="best_subset", benchmark="holt_winters").fit(y)
+    with pytest.raises(ParameterError, match="exactly one member"):
+        EnsembleForecaster(SUBSET_MEMBERS, combine="best_subset", benchmark="ar").fit(y)  # two ARs
+    with pytest.raises(ParameterError, match="chooses no subset"):
+        EnsembleForecaster(SUBSET_MEMBERS, combine="mean", benchmark="seasonal_naive").fit(y)
+
+
 def test_subset_scores_equal_the_mse_of_each_mean_computed_directly():
     rng = np.random.default_rng(0)
     blocks = [rng.normal(0, s, (3, 40, 4)) for s in (1.0, 5.0)]

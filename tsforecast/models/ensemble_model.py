@@ -146,6 +146,10 @@ class EnsembleForecaster(BaseForecaster):
         mean with the lowest MSE (each fold's MSE relative to the members'
         average MSE there, mean over folds; over many series, over every
         series' folds). A tie goes to the smaller subset.
+    benchmark : str, optional
+        ``"best_subset"`` only: the registry name of one member (e.g. ``"seasonal_naive"``). A member
+        whose mean alone scores worse than the benchmark's on the folds is left out of every subset, so a
+        short series where nothing estimated beats the benchmark is forecast by the benchmark alone.
     horizon : int
         Default lead times of ``predict``; also the horizon of the weighting
         holdout, and given to members that have a ``horizon`` parameter and
@@ -197,9 +201,10 @@ class EnsembleForecaster(BaseForecaster):
     get_tag = _TagLookup()
 
     def __init__(self, models=(("naive", {}),), combine="median", horizon=1, holdout=0.2, n_folds=1,
-                 by_lead=False, seed=None):
+                 by_lead=False, seed=None, benchmark=None):
         self.models = models
         self.combine = combine
+        self.benchmark = benchmark
         self.horizon = horizon
         self.holdout = holdout
         self.n_folds = n_folds
@@ -233,11 +238,24 @@ class EnsembleForecaster(BaseForecaster):
                                  f"{self.combine!r}.")
         if self.seed is not None:
             check_int(self.seed, "seed", minimum=0)
+        if self.benchmark is not None:
+            self._benchmark_index()
         for i, member in enumerate(self._build_members()):
             try:
                 member._check_params()
             except ParameterError as exc:
                 raise ParameterError(f"models[{i}] ({type(member).__name__}): {exc}") from None
+
+    def _benchmark_index(self) -> int:
+        """Position of the ``benchmark`` member (one member of that name; ``best_subset`` only)."""
+        if self.combine != "best_subset":
+            raise ParameterError(f"benchmark leaves out members that score worse alone than it on the folds of "
+                                 f"combine='best_subset'; combine={self.combine!r} chooses no subset.")
+        names = [name for name, _ in member_specs(self.models)]
+        if names.count(self.benchmark) != 1:
+            raise ParameterError(f"benchmark must name exactly one member; {self.benchmark!r} names "
+                                 f"{names.count(self.benchmark)} of {names}.")
+        return names.index(self.benchmark)
 
     def _build_members(self) -> list:
         """Unfitted member instances, with the ensemble's horizon and seeds filled in where unset."""
@@ -298,7 +316,11 @@ class EnsembleForecaster(BaseForecaster):
         else:
             subsets = member_subsets(M)
             self.subset_scores_ = subset_scores(self._fold_errors(members, series, global_members), subsets)
-            self.subset_ = subsets[int(np.argmin(self.subset_scores_))]
+            allowed = np.ones(len(subsets), dtype=bool)
+            if self.benchmark is not None:  # subsets[i] == (i,) for i < M: the members alone come first
+                out = set(np.flatnonzero(self.subset_scores_[:M] > self.subset_scores_[self._benchmark_index()]))
+                allowed = np.array([not out.intersection(c) for c in subsets])
+            self.subset_ = subsets[int(np.argmin(np.where(allowed, self.subset_scores_, np.inf)))]
             self.weights_ = np.zeros(M)
             self.weights_[list(self.subset_)] = 1.0 / len(self.subset_)
 
@@ -344,9 +366,14 @@ class EnsembleForecaster(BaseForecaster):
         subsets = member_subsets(len(names))
         score = dict(zip(subsets, self.subset_scores_))
         alone = ", ".join(f"{names[i]} {score[(i,)]:.4f}" for i in range(len(names)))
+        left_out = ""
+        if self.benchmark is not None:
+            worse = [n for i, n in enumerate(names) if score[(i,)] > score[(self._benchmark_index(),)]]
+            left_out = f"; worse alone than {self.benchmark}, so left out: {', '.join(worse) or 'none'}"
         return (f"averages {' + '.join(names[i] for i in self.subset_)}, the subset of members whose equal-weight "
                 f"mean had the lowest MSE on {where} (relative to the members' average MSE: "
-                f"{score[self.subset_]:.4f}; the mean of all {score[subsets[-1]]:.4f}; each alone: {alone}).")
+                f"{score[self.subset_]:.4f}; the mean of all {score[subsets[-1]]:.4f}; each alone: {alone}"
+                f"{left_out}).")
 
     # -- predict ------------------------------------------------------------------
     def _active(self) -> list:
