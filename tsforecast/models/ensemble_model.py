@@ -257,6 +257,13 @@ class EnsembleForecaster(BaseForecaster):
                                  f"{names.count(self.benchmark)} of {names}.")
         return names.index(self.benchmark)
 
+    def _left_out(self, n_members) -> set:
+        """Members whose mean alone scored worse than the benchmark's (none without a benchmark)."""
+        if self.benchmark is None:
+            return set()
+        alone = self.subset_scores_[:n_members]  # member_subsets lists the members alone first
+        return {int(i) for i in np.flatnonzero(alone > alone[self._benchmark_index()])}
+
     def _build_members(self) -> list:
         """Unfitted member instances, with the ensemble's horizon and seeds filled in where unset."""
         members = []
@@ -316,10 +323,8 @@ class EnsembleForecaster(BaseForecaster):
         else:
             subsets = member_subsets(M)
             self.subset_scores_ = subset_scores(self._fold_errors(members, series, global_members), subsets)
-            allowed = np.ones(len(subsets), dtype=bool)
-            if self.benchmark is not None:  # subsets[i] == (i,) for i < M: the members alone come first
-                out = set(np.flatnonzero(self.subset_scores_[:M] > self.subset_scores_[self._benchmark_index()]))
-                allowed = np.array([not out.intersection(c) for c in subsets])
+            out = self._left_out(M)
+            allowed = np.array([not out.intersection(c) for c in subsets])
             self.subset_ = subsets[int(np.argmin(np.where(allowed, self.subset_scores_, np.inf)))]
             self.weights_ = np.zeros(M)
             self.weights_[list(self.subset_)] = 1.0 / len(self.subset_)
@@ -368,8 +373,8 @@ class EnsembleForecaster(BaseForecaster):
         alone = ", ".join(f"{names[i]} {score[(i,)]:.4f}" for i in range(len(names)))
         left_out = ""
         if self.benchmark is not None:
-            worse = [n for i, n in enumerate(names) if score[(i,)] > score[(self._benchmark_index(),)]]
-            left_out = f"; worse alone than {self.benchmark}, so left out: {', '.join(worse) or 'none'}"
+            worse = ", ".join(names[i] for i in sorted(self._left_out(len(names)))) or "none"
+            left_out = f"; worse alone than {self.benchmark}, so left out: {worse}"
         return (f"averages {' + '.join(names[i] for i in self.subset_)}, the subset of members whose equal-weight "
                 f"mean had the lowest MSE on {where} (relative to the members' average MSE: "
                 f"{score[self.subset_]:.4f}; the mean of all {score[subsets[-1]]:.4f}; each alone: {alone}"
