@@ -429,6 +429,9 @@ def test_best_subset_never_sees_data_after_the_training_series():
     b.fit(bumped.iloc[:200])
     assert a.subset_ == b.subset_
     np.testing.assert_array_equal(a.subset_scores_, b.subset_scores_)
+    kw = dict(combine="best_subset", horizon=2, holdout=0.3, n_folds=2, benchmark="seasonal_naive")
+    c, d = (EnsembleForecaster(SUBSET_MEMBERS, **kw).fit(s.iloc[:200]) for s in (y, bumped))
+    assert c.subset_ == d.subset_
 
 
 def test_best_subset_round_trips_and_needs_folds_of_its_own(tmp_path):

@@ -195,3 +195,13 @@ def test_a_bad_setting_is_raised_not_hidden_by_the_fallback():
     y = seasonal_walk(n=80)
     with pytest.raises(ParameterError, match="lags"), pytest.warns(RuntimeWarning):
         tune(ARForecaster(lags=-3), y, {}, initial=40, horizon=7, end=80, fallback="seasonal_naive")
+
+
+def test_tune_global_fallback_never_reads_past_each_series_end():
+    panel = _periodic_panel(noise=0.3, seed=2)
+    end = {k: 72 for k in panel}
+    wrecked = {k: s.where(np.arange(len(s)) < 72, -1e6) for k, s in panel.items()}  # the test parts wrecked
+    runs = [tune_global(_narx(), p, {}, end=end, horizon=3, metric="mae", fit_best=False, fallback="seasonal_naive")
+            for p in (panel, wrecked)]
+    np.testing.assert_array_equal(runs[0].fallback_folds_, runs[1].fallback_folds_)
+    assert runs[0].fell_back_ == runs[1].fell_back_ and runs[0].best_score_ == runs[1].best_score_
